@@ -1,0 +1,47 @@
+# One entry for every chore. README names `make demo` and `make test`; CI runs `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/lib/chromium/chromium
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo demo-stop test bench lint clean sandbox
+
+setup: $(STAMP) $(CHROMIUM)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+# Debian's chromium; Playwright's own browser download is not used.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+
+# Musterstadt + Prefect server + worker under var/demo, one hundesteuer run; keeps running.
+demo: setup
+	$(BIN)/python -m flows.demo
+
+demo-stop: setup
+	$(BIN)/python -m flows.demo stop
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+sandbox: setup
+	$(BIN)/python -m sandbox up
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,44 @@
+"""Amtsbote kernel: errors, settings, structured logging with redaction, audit trail.
+
+Small on purpose, and free of Prefect and Playwright imports, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+from amtsbote._audit import AuditTrail, VerifyResult, verify_trail
+from amtsbote._errors import (
+    AmtsboteError,
+    ApplicationError,
+    BusinessRuleError,
+    ReviewRequired,
+    is_retryable,
+)
+from amtsbote._logging import configure_logging, get_logger, redactor
+from amtsbote._redact import MASK, Redactor, register_secret
+from amtsbote._settings import (
+    PERSONAL_DATA_FIELDS,
+    AmtsboteSettings,
+    SecretSettings,
+    resolve_secret,
+)
+
+__all__ = [
+    "MASK",
+    "PERSONAL_DATA_FIELDS",
+    "AmtsboteError",
+    "AmtsboteSettings",
+    "ApplicationError",
+    "AuditTrail",
+    "BusinessRuleError",
+    "Redactor",
+    "ReviewRequired",
+    "SecretSettings",
+    "VerifyResult",
+    "configure_logging",
+    "get_logger",
+    "is_retryable",
+    "redactor",
+    "register_secret",
+    "resolve_secret",
+    "verify_trail",
+]

@@ -1,0 +1,90 @@
+"""The one exception tree of Amtsbote.
+
+```
+AmtsboteError
+├── BusinessRuleError   the data is wrong or not eligible: never retried; the item is
+│                       rejected with `message` (German, readable by a citizen or clerk)
+├── ApplicationError    a system misbehaves (timeout, 5xx, session lost, browser crash):
+│                       retried with backoff; after the last try the item stays in its source
+└── ReviewRequired      a clerk must decide (Klärfall); carries the facts for the review form
+```
+
+Connectors and bots translate library exceptions (httpx, Playwright, pypdf, lxml …) into these
+at their edge, so flows decide by type alone. Messages never contain personal data beyond what
+the citizen themselves entered and is shown back to them; log records use `code`, not `message`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AmtsboteError",
+    "ApplicationError",
+    "BusinessRuleError",
+    "ReviewRequired",
+    "is_retryable",
+]
+
+
+class AmtsboteError(Exception):
+    """Base of every error Amtsbote raises on purpose.
+
+    Args:
+        message: Human-readable text (German where a citizen or clerk reads it).
+        code: A stable, machine-readable code without personal data (for logs, audit, artifacts).
+        field: The data field concerned, if any (e.g. ``"dog.chipNumber"``).
+    """
+
+    default_code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, field={self.field!r})"
+
+
+class BusinessRuleError(AmtsboteError):
+    """The data is wrong or not eligible. Never retried; rejected with `message`."""
+
+    default_code = "business-rule"
+
+
+class ApplicationError(AmtsboteError):
+    """A system misbehaved. Retried with backoff; the item stays in its source on the last try."""
+
+    default_code = "application"
+
+
+class ReviewRequired(AmtsboteError):
+    """A clerk must decide (Klärfall).
+
+    Args:
+        facts: What the clerk needs to decide, shown in the review form. May contain the
+            citizen's data (the review form is an authorised view), so never logged.
+    """
+
+    default_code = "review-required"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        facts: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field)
+        self.facts = dict(facts or {})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors a retry may cure (only `ApplicationError`)."""
+    return isinstance(exc, ApplicationError)

@@ -1,0 +1,49 @@
+"""Playwright bots for back offices without an API: the core every bot builds on.
+
+- `BrowserSession`: one Chromium per worker thread, a context per logged-in session, clean
+  shutdown (also on SIGTERM/SIGINT), restart after a crash.
+- `Bot`: login, `step()` with re-login on session expiry, modal notices clicked away, errors
+  translated into the kernel tree, `run_item()` with `RetryPolicy` and failure-only evidence.
+- `PageObject`: one screen, locators by role and label only, `required_locators()` for the
+  canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
+- `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
+
+One package per back office holds its page objects and bot, e.g. `bots.steuer`.
+"""
+
+from __future__ import annotations
+
+from ._bot import Bot, bot_step
+from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
+from ._evidence import REDACTED, safe_key, write_evidence
+from ._pages import PageObject, read_table
+from ._retry import Recovery, RetryPolicy
+from ._session import BrowserNotFound, BrowserSession
+from ._settings import DEFAULT_CHROMIUM, DEFAULT_CHROMIUM_ARGS, BotAccount, BrowserSettings
+from ._translate import SessionExpired, http_error, is_crash, translate_playwright_error
+
+__all__ = [
+    "DEFAULT_CHROMIUM",
+    "DEFAULT_CHROMIUM_ARGS",
+    "REDACTED",
+    "Bot",
+    "BotAccount",
+    "BrowserNotFound",
+    "BrowserSession",
+    "BrowserSettings",
+    "CanaryFailed",
+    "CanaryReport",
+    "PageObject",
+    "Recovery",
+    "RetryPolicy",
+    "ScreenCheck",
+    "SessionExpired",
+    "bot_step",
+    "check_screen",
+    "http_error",
+    "is_crash",
+    "read_table",
+    "safe_key",
+    "translate_playwright_error",
+    "write_evidence",
+]

@@ -1,0 +1,396 @@
+"""The bot base: one logged-in context, steps that survive expiry and modals, items with retries.
+
+Why a base class: every back-office bot needs the same care — re-login when the session times
+out, click away maintenance notices, turn Playwright's errors into the kernel's error tree,
+retry system failures with backoff (fresh context, then fresh browser), never double-submit,
+and leave evidence only for failing items. A concrete bot (e.g. `bots.steuer.HundesteuerBot`)
+supplies `login()`, its page objects and its business steps.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar, cast
+
+import structlog
+from playwright.sync_api import BrowserContext, Locator, Page, Response
+from playwright.sync_api import Error as PlaywrightError
+
+from amtsbote import AmtsboteError, ApplicationError
+
+from ._canary import CanaryReport, ScreenCheck, check_screen
+from ._evidence import safe_key, write_evidence
+from ._pages import PageObject
+from ._retry import Recovery, RetryPolicy
+from ._session import BrowserSession
+from ._settings import BotAccount
+from ._translate import SessionExpired, http_error, is_crash, translate_playwright_error
+
+__all__ = ["Bot", "bot_step"]
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bot_step(name: str) -> Callable[[F], F]:
+    """Decorate a bot method so that it runs as `Bot.step` named `name`."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(self: Bot, *args: Any, **kwargs: Any) -> Any:
+            return self.step(name, lambda: fn(self, *args, **kwargs))
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+class Bot:
+    """Base of back-office bots (sync Playwright; one instance per thread).
+
+    Args:
+        session: The browser session (one per thread).
+        base_url: The back office's base URL.
+        account: The bot's own service account.
+        evidence_dir: Root folder of failure evidence.
+        run_id: The run's id (evidence sub-folder); a fresh one if not given.
+        retry: Retry policy for `ApplicationError` in `run_item`.
+        max_relogins: Re-logins allowed within one step.
+        trace: Record a Playwright trace per item (kept only on failure).
+        sleep: The wait function of the backoff (tests pass a no-op).
+
+    Subclasses set `modal_notice_name` / `modal_ok_button` for the notices to click away and
+    `page_types` (the screens whose personal fields are masked), and implement `login()`.
+    """
+
+    modal_notice_name: ClassVar[str | None] = "Hinweis"
+    modal_ok_button: ClassVar[str] = "OK"
+    page_types: ClassVar[Sequence[type[PageObject]]] = ()
+
+    def __init__(
+        self,
+        session: BrowserSession,
+        base_url: str,
+        account: BotAccount,
+        *,
+        evidence_dir: Path | str = Path("var/evidence"),
+        run_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        max_relogins: int = 2,
+        trace: bool | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.account = account
+        self.evidence_dir = Path(evidence_dir)
+        self.run_id = run_id or time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.retry = retry or RetryPolicy()
+        self.max_relogins = max_relogins
+        self.trace = session.settings.trace if trace is None else trace
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._tracing = False
+        self.logins = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Bot:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Open a context and log in (translated errors: `ApplicationError`)."""
+        self._guard("start", self._open)
+
+    def close(self) -> None:
+        """Log out (frees the back office's seat at once) and close the bot's context.
+
+        The browser stays with the session. Logout is best effort: a page that is gone or a
+        back office that fails leaves the seat to the back office's own session timeout.
+        """
+        if self._context is not None:
+            if self._page is not None and not self._page.is_closed() and self.session.is_alive():
+                try:
+                    self.logout()
+                except (PlaywrightError, AmtsboteError) as exc:
+                    log.info(
+                        "bot.logout_failed", account=self.account.username, error=type(exc).__name__
+                    )
+            try:
+                if self._tracing:
+                    self._context.tracing.stop()
+                self._context.close()
+            except PlaywrightError:
+                pass
+        self._tracing = False
+        self._context = None
+        self._page = None
+
+    @property
+    def page(self) -> Page:
+        """The bot's page (opens a context and logs in if there is none yet)."""
+        if self._page is None or self._page.is_closed():
+            self._open()
+        assert self._page is not None
+        return self._page
+
+    @property
+    def context(self) -> BrowserContext:
+        """The bot's browser context."""
+        if self._context is None:
+            self._open()
+        assert self._context is not None
+        return self._context
+
+    def _open(self) -> None:
+        self.close()
+        self._context = self.session.new_context()
+        page = self._context.new_page()
+        if self.modal_notice_name:
+            notice = page.get_by_role("dialog", name=self.modal_notice_name).filter(
+                has=page.get_by_role("button", name=self.modal_ok_button, exact=True)
+            )
+            ok = notice.get_by_role("button", name=self.modal_ok_button, exact=True)
+            # Runs whenever the notice blocks an action, before and after every click/fill.
+            page.add_locator_handler(notice, lambda: ok.click())
+        self._page = page
+        self.login()
+        self.logins += 1
+
+    def _usable(self) -> bool:
+        return (
+            self.session.is_alive()
+            and self._context is not None
+            and self._page is not None
+            and not self._page.is_closed()
+        )
+
+    # -- to be provided by a concrete bot ---------------------------------------------------
+
+    def login(self) -> None:
+        """Log in on `self.page` with the bot's account (must not use `self.page` property
+        recursively: use ``self._page``)."""
+        raise NotImplementedError
+
+    def logout(self) -> None:
+        """Log out on ``self._page`` if it shows a logged-in screen (default: nothing to do).
+
+        Called by `close`; a bot whose back office counts seats should override it.
+        """
+
+    def personal_fields(self) -> list[Locator]:
+        """Locators masked on failure screenshots: the personal fields of all `page_types`."""
+        if self._page is None or self._page.is_closed():
+            return []
+        fields: list[Locator] = []
+        for page_type in self.page_types:
+            fields.extend(page_type(self._page).personal_fields())
+        return fields
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a back-office path."""
+        return self.base_url + "/" + path.lstrip("/")
+
+    def goto(self, path: str) -> Response | None:
+        """Navigate directly (a human's bookmark); HTTP 5xx raise `ApplicationError`."""
+        response = self.page.goto(self.url(path), wait_until="domcontentloaded")
+        if response is not None and response.status >= 500:
+            raise http_error(response.status, step=path)
+        return response
+
+    def step(
+        self,
+        name: str,
+        fn: Callable[[], T],
+        *,
+        before_repeat: Callable[[], T | None] | None = None,
+    ) -> T:
+        """Run one business step with re-login on session expiry and error translation.
+
+        Args:
+            name: The step's name (logged; no data).
+            fn: The step; it must be safe to repeat from its start after a re-login.
+            before_repeat: Called after a re-login, before `fn` runs again; a non-None
+                result is returned instead (the idempotency check after an interrupted submit).
+
+        Raises:
+            ApplicationError: Translated Playwright errors, 5xx pages, repeated expiry.
+        """
+        relogins = 0
+        while True:
+            try:
+                log.debug("bot.step", step=name)
+                return fn()
+            except SessionExpired:
+                expired = True
+            except PlaywrightError as exc:
+                expired = not is_crash(exc) and self.on_login_page()
+                if not expired:
+                    raise translate_playwright_error(exc, step=name) from exc
+            except Exception as exc:
+                # Whatever a step concluded from a page that turned out to be the login screen
+                # (the session ended under it: a form "rejected", a table found empty) is void:
+                # log in again and repeat the step.
+                if isinstance(exc, ApplicationError) or not self._shows_login():
+                    raise
+                expired = True
+            if relogins >= self.max_relogins:
+                raise SessionExpired(
+                    f"Sitzung wiederholt abgelaufen (Schritt {name}).", code="session-expired"
+                )
+            relogins += 1
+            log.info("bot.session_expired", step=name, relogin=relogins)
+            self._guard("login", self._relogin)
+            if before_repeat is not None:
+                found = before_repeat()
+                if found is not None:
+                    return found
+
+    def _shows_login(self) -> bool:
+        try:
+            return self.on_login_page()
+        except PlaywrightError:
+            return False
+
+    def _relogin(self) -> None:
+        self.login()
+        self.logins += 1
+
+    def on_login_page(self) -> bool:
+        """True if the page now shows the login screen (session expired); override it."""
+        return False
+
+    def _guard(self, name: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except AmtsboteError:
+            raise
+        except PlaywrightError as exc:
+            raise translate_playwright_error(exc, step=name) from exc
+
+    # -- items -----------------------------------------------------------------------------
+
+    def run_item(self, key: str, fn: Callable[[], T]) -> T:
+        """Run one item with retries, tracing, and evidence if it finally fails.
+
+        `ApplicationError` is retried by `self.retry` (wait, then a fresh context after the
+        2nd failure and a fresh browser after the 3rd by default; at once if the browser is
+        gone). `fn` must be idempotent by the item's business key: it runs again from its
+        start, so it has to search before it creates. Other errors are not retried.
+
+        Args:
+            key: The item's business key (evidence folder and file names).
+            fn: The item's work.
+
+        Raises:
+            AmtsboteError: The final error, with attribute ``evidence_dir`` (a `Path`).
+        """
+        failures = 0
+        ikey = safe_key(key)
+        while True:
+            try:
+                if not self._usable():
+                    self._guard("open", self._open)
+                self._start_trace()
+                result = self._guard("item", fn)
+            except ApplicationError as exc:
+                failures += 1
+                log.warning("bot.item_failed", item=ikey, code=exc.code, failure=failures)
+                if not self.retry.should_retry(failures):
+                    self._with_evidence(ikey, exc)
+                    raise
+                self._discard_trace()
+                self._recover(failures, exc)
+                continue
+            except AmtsboteError as exc:
+                log.info("bot.item_rejected", item=ikey, code=exc.code)
+                self._with_evidence(ikey, exc)
+                raise
+            self._discard_trace()
+            return result
+
+    def _recover(self, failures: int, exc: ApplicationError) -> None:
+        recovery = self.retry.recovery(failures)
+        if not self.session.is_alive():
+            recovery = Recovery.NEW_BROWSER
+        delay = self.retry.delay(failures, self._rng)
+        log.info("bot.retry", code=exc.code, recovery=recovery.value, delay_s=round(delay, 2))
+        self._sleep(delay)
+        if recovery is Recovery.NEW_BROWSER:
+            self.close()
+            self.session.restart()
+        elif recovery is Recovery.NEW_CONTEXT:
+            self.close()
+
+    def _start_trace(self) -> None:
+        if self.trace and not self._tracing and self._context is not None:
+            self._context.tracing.start(screenshots=True, snapshots=True)
+            self._tracing = True
+
+    def _discard_trace(self) -> None:
+        if self._tracing and self._context is not None:
+            try:
+                self._context.tracing.stop()
+            except PlaywrightError:
+                pass
+        self._tracing = False
+
+    def _with_evidence(self, key: str, exc: AmtsboteError) -> None:
+        folder = self.evidence_dir / safe_key(self.run_id) / key
+        page = self._page if self._page is not None and not self._page.is_closed() else None
+        try:
+            write_evidence(
+                folder, key, page, self._context, self.personal_fields(), tracing=self._tracing
+            )
+        except Exception:  # noqa: BLE001 - never let evidence hide the item's error
+            log.warning("evidence.failed", item=key)
+        self._tracing = False
+        exc.evidence_dir = folder  # type: ignore[attr-defined]
+
+    # -- canary ----------------------------------------------------------------------------
+
+    def check_screens(
+        self, screens: Sequence[tuple[str, Callable[[], PageObject | str]]]
+    ) -> CanaryReport:
+        """Open each screen and check its required locators (the canary's engine).
+
+        Args:
+            screens: (screen name, opener); an opener returns the opened page object, or a
+                string saying why the screen was skipped. Openers must not create data.
+        """
+        report = CanaryReport()
+        for name, opener in screens:
+            try:
+                opened = self.step(f"canary:{name}", opener)
+            except ApplicationError as exc:
+                report.screens.append(ScreenCheck(name, missing=[f"(Seite: {exc.code})"]))
+                continue
+            if isinstance(opened, str):
+                report.screens.append(ScreenCheck(name, skipped=opened))
+            else:
+                check = check_screen(opened)
+                check.screen = name
+                report.screens.append(check)
+        log.info("bot.canary", ok=report.ok, missing=report.missing())
+        return report

@@ -1,0 +1,150 @@
+"""The base of all page objects: locators by meaning, tabs revealed, arrival checked.
+
+A page object wraps one screen. It builds its locators by role and label in ``__init__`` (never
+ids, CSS positions or ``nth()``: generated ids change between versions of a back office), offers
+verbs, and declares two lists the framework needs: `required_locators` (what the canary checks)
+and `personal_fields` (what a failure screenshot masks). Business logic lives in the bot.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from playwright.sync_api import Locator, Page, Response
+
+from amtsbote import ApplicationError
+
+from ._translate import SessionExpired, http_error
+
+__all__ = ["PageObject", "read_table"]
+
+_ERROR_HEADING = re.compile(r"^Fehler (5\d\d)\b")
+_FORBIDDEN_HEADING = re.compile(r"Ungültiges Formular-Token")
+
+
+class PageObject:
+    """One screen of a back office.
+
+    Class attributes:
+        screen: The screen's name in canary reports and logs.
+        login_heading: The heading of the system's login page; when it shows up instead of the
+            expected screen, the session has expired.
+    """
+
+    screen: ClassVar[str] = "Seite"
+    login_heading: ClassVar[str | None] = None
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self._has_tabs: bool | None = None
+        self._error_heading = page.get_by_role("heading", name=_ERROR_HEADING)
+        self._forbidden_heading = page.get_by_role("heading", name=_FORBIDDEN_HEADING)
+        self._login = (
+            page.get_by_role("heading", name=self.login_heading, exact=True)
+            if self.login_heading
+            else None
+        )
+
+    # -- declared by each screen -----------------------------------------------------------
+
+    def required_locators(self) -> dict[str, Locator]:
+        """Label → locator of everything the bot relies on (checked by the canary)."""
+        return {}
+
+    def personal_fields(self) -> list[Locator]:
+        """Locators of fields that show personal data (masked on failure screenshots)."""
+        return []
+
+    def landmark(self) -> Locator:
+        """The locator that tells this screen is shown (usually its heading)."""
+        raise NotImplementedError
+
+    def wait_loaded(self) -> None:
+        """Wait for this screen (see `arrive`)."""
+        self.arrive(self.landmark())
+
+    # -- helpers for subclasses ------------------------------------------------------------
+
+    def arrive(self, expected: Locator, *, response: Response | None = None) -> None:
+        """Wait until `expected` shows, or fail fast on a login page or an error page.
+
+        Args:
+            expected: A locator that only the expected screen shows (e.g. its heading).
+            response: The navigation's response, if known (status ≥ 500 fails at once).
+
+        Raises:
+            SessionExpired: The login page appeared instead.
+            ApplicationError: An HTTP 5xx or "Ungültiges Formular-Token" page appeared.
+        """
+        if response is not None and response.status >= 500:
+            raise http_error(response.status, step=self.screen)
+        if expected.first.is_visible():  # server-rendered pages are complete on arrival
+            return
+        outcome = expected.or_(self._error_heading).or_(self._forbidden_heading)
+        if self._login is not None:
+            outcome = outcome.or_(self._login)
+        # `first`: any one of these alternative states ends the wait; not a pick from a list.
+        outcome.first.wait_for(state="visible")
+        if expected.count() and expected.first.is_visible():
+            return
+        if self._login is not None and self._login.is_visible():
+            raise SessionExpired("Die Sitzung im Fachverfahren ist abgelaufen.")
+        if self._forbidden_heading.count():
+            raise ApplicationError(
+                "Das Fachverfahren hat das Formular-Token abgelehnt.", code="csrf-rejected"
+            )
+        title = self._error_heading.inner_text()
+        match = _ERROR_HEADING.search(title)
+        raise http_error(int(match.group(1)) if match else 500, step=self.screen)
+
+    def reveal(self, locator: Locator) -> Locator:
+        """Make `locator` visible: if it sits in a hidden tab panel, click that panel's tab.
+
+        Tabs are found by role and matched by content (the panel named like the tab that holds
+        the field), so this works whether a layout has tabs or not.
+        """
+        if self._has_tabs is None:  # once per screen visit: most layouts have no tabs
+            self._has_tabs = self.page.get_by_role("tab").count() > 0
+        if not self._has_tabs or locator.is_visible():
+            return locator
+        tabs = self.page.get_by_role("tab").all()
+        for tab in tabs:
+            name = tab.inner_text().strip()
+            panel = self.page.get_by_role("tabpanel", name=name, include_hidden=True)
+            if panel.filter(has=locator).count():
+                tab.click()
+                locator.wait_for(state="visible")
+                return locator
+        for tab in tabs:  # panels without accessible names: try each tab in turn
+            tab.click()
+            if locator.is_visible():
+                return locator
+        return locator
+
+    def fill(self, locator: Locator, value: str) -> None:
+        """Reveal `locator` and fill it with `value`."""
+        self.reveal(locator).fill(value)
+
+    def set_checked(self, locator: Locator, checked: bool) -> None:
+        """Reveal a checkbox or radio and set it."""
+        self.reveal(locator).set_checked(checked)
+
+
+def read_table(table: Locator, rows: Locator) -> list[dict[str, str]]:
+    """Read `rows` of `table` as dicts keyed by the column headers' texts.
+
+    Columns are matched by their header text, not by position in a locator, so reordered
+    columns in a new release still read right.
+
+    Args:
+        table: The table (e.g. ``page.get_by_role("table", name="Suchergebnis")``).
+        rows: Its rows of interest (e.g. ``table.get_by_role("row").filter(has_text=...)``).
+    """
+    headers = [h.strip() for h in table.get_by_role("columnheader").all_inner_texts()]
+    result = []
+    for row in rows.all():
+        cells = [c.strip() for c in row.get_by_role("cell").all_inner_texts()]
+        if cells:
+            result.append(dict(zip(headers, cells, strict=False)))
+    return result

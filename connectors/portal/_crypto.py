@@ -1,0 +1,245 @@
+"""JOSE for the receiver: decrypt submission parts, check hashes, sign and verify event tokens.
+
+FIT-Connect encrypts each part of a submission (metadata, data, every attachment) as its own
+compact JWE, RSA-OAEP-256 key wrapping with A256GCM content encryption, and signs events as
+Security Event Tokens (RFC 8417, JWS PS512). We accept exactly these algorithms and refuse any
+other header before touching the ciphertext, so a sender cannot downgrade us.
+
+joserfc checks a JWK's ``key_ops`` with its own operation names (``decrypt``/``sign``) while
+FIT-Connect keys say ``unwrapKey``/``wrapKey``; keys are imported with ``key_ops`` dropped.
+
+Failures of a submission's parts are the *sender's* problem: they become `Problem`s of the
+FIT-Connect types ``encryption-issue``, ``hash-mismatch`` and ``syntax-violation``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+import uuid
+from typing import Any, Final
+
+from joserfc import jwe, jws
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from connectors.portal._problems import Problem, problem
+
+__all__ = [
+    "EVENT_BASE",
+    "auth_tag",
+    "build_set",
+    "decrypt_part",
+    "import_rsa",
+    "jose_header",
+    "sha512_hex",
+    "verify_hash",
+    "verify_set",
+]
+
+JWE_ALG: Final = "RSA-OAEP-256"
+JWE_ENC: Final = "A256GCM"
+SET_ALG: Final = "PS512"
+EVENT_BASE: Final = "https://schema.fitko.de/fit-connect/events/"
+
+_JWE_REGISTRY = jwe.JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
+# joserfc refuses ciphertexts over 64 KiB by default, far less than a scanned certificate: every
+# larger attachment failed as "cannot be decrypted". The client bounds sizes itself
+# (`PortalSettings.max_attachment_bytes`, checked on the token before decrypting).
+_JWE_REGISTRY.max_ciphertext_length = 1 << 31
+_JWS_REGISTRY = jws.JWSRegistry(algorithms=[SET_ALG])
+_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+class PartError(Exception):
+    """A submission part could not be used; carries the `Problem` to reject it with."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.code)
+        self.problem = problem
+
+
+def import_rsa(jwk: dict[str, Any]) -> RSAKey:
+    """Import an RSA JWK (public or private) for joserfc, ignoring ``key_ops``."""
+    return RSAKey.import_key({k: v for k, v in jwk.items() if k != "key_ops"})
+
+
+def sha512_hex(data: bytes) -> str:
+    """The SHA-512 hex digest, as FIT-Connect metadata carries it for data and attachments."""
+    return hashlib.sha512(data).hexdigest()
+
+
+def auth_tag(token: str) -> str:
+    """The authentication tag of a compact JWE (its last segment), as accept events carry it."""
+    return token.rsplit(".", 1)[-1]
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def jose_header(token: str, *, segments: int) -> dict[str, Any] | None:
+    """The protected header of a compact JWE (5 segments) or JWS (3), None if malformed."""
+    parts = token.split(".")
+    if len(parts) != segments or not parts[0] or not all(_B64URL.match(p) for p in parts):
+        return None
+    try:
+        header = json.loads(_b64decode(parts[0]))
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def decrypt_part(token: str, key: RSAKey, *, instance: str) -> tuple[bytes, dict[str, Any]]:
+    """Decrypt one part of a submission.
+
+    Args:
+        token: The compact JWE.
+        key: The receiver's private encryption key.
+        instance: ``"metadata"``, ``"data"`` or ``"attachment:<id>"`` (for the problem).
+
+    Returns:
+        The plaintext and the protected header.
+
+    Raises:
+        PartError: ``encryption-issue`` for a malformed token, another algorithm, a key id
+            that is not ours, a wrong key or tampered ciphertext.
+    """
+    header = jose_header(token, segments=5)
+    if header is None:
+        raise PartError(
+            problem(
+                "encryption-issue",
+                "Ein Teil des Antrags ist nicht korrekt verschlüsselt (ungültiges Format).",
+                instance=instance,
+                code="jwe-malformed",
+            )
+        )
+    if header.get("alg") != JWE_ALG or header.get("enc") != JWE_ENC:
+        raise PartError(
+            problem(
+                "encryption-issue",
+                "Ein Teil des Antrags ist mit einem nicht zulässigen Verfahren verschlüsselt.",
+                instance=instance,
+                code="jwe-algorithm",
+            )
+        )
+    kid = header.get("kid")
+    if kid is not None and key.kid is not None and kid != key.kid:
+        raise PartError(
+            problem(
+                "encryption-issue",
+                "Ein Teil des Antrags ist für einen anderen Schlüssel verschlüsselt.",
+                instance=instance,
+                code="jwe-wrong-key",
+            )
+        )
+    try:
+        obj = jwe.decrypt_compact(token, key, registry=_JWE_REGISTRY)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise PartError(
+            problem(
+                "encryption-issue",
+                "Ein Teil des Antrags konnte nicht entschlüsselt werden.",
+                instance=instance,
+                code="jwe-decrypt",
+            )
+        ) from exc
+    return bytes(obj.plaintext or b""), header
+
+
+def verify_hash(plaintext: bytes, hash_spec: Any, *, instance: str) -> str:
+    """Compare `plaintext` with the metadata's ``{"type": "sha512", "content": <hex>}``.
+
+    Returns:
+        The verified hex digest.
+
+    Raises:
+        PartError: ``hash-mismatch`` (also when the metadata gives no usable hash).
+    """
+    digest = sha512_hex(plaintext)
+    expected = hash_spec.get("content") if isinstance(hash_spec, dict) else None
+    if not isinstance(hash_spec, dict) or hash_spec.get("type") != "sha512":
+        raise PartError(
+            problem(
+                "hash-mismatch",
+                "Für einen Teil des Antrags fehlt die Prüfsumme (SHA-512).",
+                instance=instance,
+                code="hash-missing",
+            )
+        )
+    if not isinstance(expected, str) or not hmac.compare_digest(expected.lower(), digest):
+        raise PartError(
+            problem(
+                "hash-mismatch",
+                "Ein Teil des Antrags wurde bei der Übertragung verändert (Prüfsumme falsch).",
+                instance=instance,
+                code="hash-mismatch",
+            )
+        )
+    return digest
+
+
+def build_set(
+    *,
+    event: str,
+    payload: dict[str, Any],
+    issuer: str,
+    submission_id: str,
+    case_id: str,
+    signing_key: RSAKey,
+    now: float | None = None,
+    jti: str | None = None,
+) -> str:
+    """Build and sign a Security Event Token for one event (PS512, ``typ: secevent+jwt``).
+
+    Args:
+        event: The event name (``accept-submission``) or its full URI.
+        payload: The event's content (authentication tags, problems …).
+        issuer: ``iss`` — the destination id when the receiver signs.
+        submission_id: Becomes ``sub = submission:<id>``.
+        case_id: Becomes ``txn = case:<id>``.
+        signing_key: The receiver's private signing key (must have a ``kid``).
+        now: ``iat`` (Unix seconds; default: now).
+        jti: The token id (default: a fresh UUID).
+
+    Returns:
+        The SET in compact serialization.
+    """
+    uri = event if event.startswith("https://") else EVENT_BASE + event
+    claims = {
+        "jti": jti or str(uuid.uuid4()),
+        "iss": issuer,
+        "iat": int(time.time() if now is None else now),
+        "sub": f"submission:{submission_id}",
+        "txn": f"case:{case_id}",
+        "events": {uri: payload},
+    }
+    header = {"typ": "secevent+jwt", "alg": SET_ALG, "kid": signing_key.kid}
+    body = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+    return jws.serialize_compact(header, body, signing_key, registry=_JWS_REGISTRY)
+
+
+def verify_set(token: str, key: RSAKey) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify a SET's PS512 signature and return ``(header, claims)``.
+
+    Raises:
+        ValueError: Malformed, another algorithm or type, or the signature does not verify.
+    """
+    header = jose_header(token, segments=3)
+    if header is None or header.get("alg") != SET_ALG:
+        raise ValueError("not a PS512 JWS")
+    if header.get("typ") != "secevent+jwt":
+        raise ValueError("not a security event token")
+    try:
+        obj = jws.deserialize_compact(token, key, registry=_JWS_REGISTRY)
+        claims = json.loads(obj.payload)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError(type(exc).__name__) from exc
+    if not isinstance(claims, dict) or not isinstance(claims.get("events"), dict):
+        raise ValueError("claims without events")
+    return header, claims

@@ -1,0 +1,88 @@
+"""Settings of the portal connector (env prefix ``AMTSBOTE_PORTAL_``).
+
+The receiver's private keys (encryption and event signing) are the most sensitive thing this
+connector holds. They come either as a path to a JSON file ``{"encryption": <private JWK>,
+"signing": <private JWK>}`` or as that JSON itself in a secret (environment, or
+``prefect-secret:<block>``); never from prefect.yaml or code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from amtsbote import ApplicationError, SecretSettings
+
+__all__ = ["HUNDESTEUER_SCHEMA_URI", "PortalSettings"]
+
+HUNDESTEUER_SCHEMA_URI = "https://schema.musterstadt.example/hundesteuer-anmeldung/1.0.0.json"
+
+
+class PortalSettings(SecretSettings):
+    """How to reach the portal and act as the receiving destination."""
+
+    model_config = SettingsConfigDict(env_prefix="AMTSBOTE_PORTAL_", extra="ignore")
+
+    base_url: str = Field("http://127.0.0.1:8101", description="portal root, without /v1")
+    destination_id: str = Field(..., description="our destination (Zustellpunkt) id")
+    client_id: str = Field(..., description="OAuth client id of the receiver")
+    client_secret: SecretStr
+    private_keys: SecretStr | None = Field(
+        None, description='JSON {"encryption": JWK, "signing": JWK} (alternative to the file)'
+    )
+    private_keys_file: Path | None = Field(None, description="file holding that JSON")
+    api_version: str = Field("v1", description="path prefix of the submission API")
+    token_path: str = "/token"
+    connect_timeout_s: float = Field(5.0, gt=0)
+    read_timeout_s: float = Field(30.0, gt=0)
+    page_size: int = Field(100, ge=1, le=500)
+    token_refresh_margin_s: float = Field(
+        60.0, ge=0, description="fetch a new token this long before the old one expires"
+    )
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    schema_uri: str = HUNDESTEUER_SCHEMA_URI
+
+    def timeout(self) -> httpx.Timeout:
+        """The httpx timeout built from the settings."""
+        return httpx.Timeout(self.read_timeout_s, connect=self.connect_timeout_s)
+
+    def api_path(self, path: str) -> str:
+        """``/<api_version>/<path>``."""
+        return f"/{self.api_version.strip('/')}/{path.lstrip('/')}"
+
+    def load_private_keys(self) -> dict[str, dict[str, Any]]:
+        """The private JWKs (``encryption`` and ``signing``).
+
+        Raises:
+            ApplicationError: ``portal-keys`` when neither source is set or the JSON is unusable
+                (a configuration problem).
+        """
+        try:
+            if self.private_keys is not None:
+                raw = self.private_keys.get_secret_value()
+            elif self.private_keys_file is not None:
+                raw = self.private_keys_file.read_text(encoding="utf-8")
+            else:
+                raise ApplicationError(
+                    "Keine privaten Schlüssel für den Portal-Empfang konfiguriert.",
+                    code="portal-keys",
+                )
+            keys = json.loads(raw)
+        except (OSError, ValueError) as exc:
+            raise ApplicationError(
+                "Die privaten Schlüssel für den Portal-Empfang sind nicht lesbar.",
+                code="portal-keys",
+            ) from exc
+        if not isinstance(keys, dict) or not all(
+            isinstance(keys.get(k), dict) for k in ("encryption", "signing")
+        ):
+            raise ApplicationError(
+                "Die Schlüsseldatei muss 'encryption' und 'signing' (JWK) enthalten.",
+                code="portal-keys",
+            )
+        return {"encryption": keys["encryption"], "signing": keys["signing"]}

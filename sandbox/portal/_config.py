@@ -1,0 +1,39 @@
+"""Configuration of the Serviceportal Musterstadt (demo defaults, overridable per test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from sandbox._common import Faults
+from sandbox.portal._codes import DEFAULT_DESTINATION_ID
+
+__all__ = ["PortalConfig"]
+
+
+class PortalConfig(BaseModel):
+    """Everything the portal needs to start; the defaults are the published demo credentials.
+
+    Args:
+        data_dir: Where the SQLite database and the key files live (created if missing).
+        key_size: RSA key size of the generated keys; 4096 as in FIT-Connect, 2048 in tests.
+        callback_url: Where to POST new-submission callbacks (none if unset).
+    """
+
+    data_dir: Path = Path("var/sandbox/portal")
+    destination_id: str = DEFAULT_DESTINATION_ID
+    destination_name: str = "Steueramt Musterstadt"
+    sender_client_id: str = "serviceportal-musterstadt"
+    sender_client_secret: str = "sender-demo-secret"
+    receiver_client_id: str = "steueramt-musterstadt"
+    receiver_client_secret: str = "receiver-demo-secret"
+    admin_token: str = "portal-admin-demo"
+    token_lifetime_s: int = Field(1800, ge=1)
+    callback_url: str | None = None
+    callback_secret: str = "callback-demo-secret-0123456789abcdef"
+    faults: Faults = Field(default_factory=Faults)
+    seed: int | None = None
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    key_size: int = Field(4096, ge=2048)
+    issuer: str = "https://portal.musterstadt.example"

@@ -1,0 +1,88 @@
+"""Key material of the portal: generated on first start, loaded from ``data_dir`` afterwards.
+
+In real life the authority generates its encryption and signing keys and only uploads the
+public halves. The sandbox generates them for the authority and writes the private JWKs to
+``receiver-keys.json`` (``{"encryption": {...}, "signing": {...}}``) so the framework, demo and
+tests can decrypt and sign. The portal itself only ever uses the public halves of those, plus
+its own signing key (``portal-keys.json``) for the events it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import RSAKey
+
+__all__ = ["KeyMaterial", "load_or_create_keys"]
+
+RECEIVER_KEYS_FILE = "receiver-keys.json"
+PORTAL_KEYS_FILE = "portal-keys.json"
+_PRIVATE_FIELDS = ("d", "p", "q", "dp", "dq", "qi")
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """Public keys the portal publishes and the private key it signs its own events with."""
+
+    encryption_public: dict[str, Any]
+    receiver_signing_public: dict[str, Any]
+    portal_signing_private: dict[str, Any]
+    portal_signing_public: dict[str, Any]
+    receiver_private: dict[str, dict[str, Any]]
+
+
+def _generate(size: int, alg: str, use: str) -> dict[str, Any]:
+    key = RSAKey.generate_key(size, private=True)
+    jwk = key.as_dict(private=True)
+    jwk.update({"kid": key.thumbprint(), "alg": alg, "use": use})
+    return jwk
+
+
+def _public(jwk: dict[str, Any], key_ops: list[str]) -> dict[str, Any]:
+    pub = {k: v for k, v in jwk.items() if k not in _PRIVATE_FIELDS}
+    pub["key_ops"] = key_ops
+    return pub
+
+
+def _write_private(path: Path, content: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(content, fh, indent=2)
+    tmp.replace(path)
+
+
+def load_or_create_keys(data_dir: Path, key_size: int) -> KeyMaterial:
+    """Load the keys from `data_dir`, generating whichever file is missing.
+
+    Args:
+        data_dir: The portal's data directory.
+        key_size: RSA modulus size for newly generated keys.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    receiver_file = data_dir / RECEIVER_KEYS_FILE
+    portal_file = data_dir / PORTAL_KEYS_FILE
+    if receiver_file.exists():
+        receiver = json.loads(receiver_file.read_text(encoding="utf-8"))
+    else:
+        receiver = {
+            "encryption": _generate(key_size, "RSA-OAEP-256", "enc"),
+            "signing": _generate(key_size, "PS512", "sig"),
+        }
+        _write_private(receiver_file, receiver)
+    if portal_file.exists():
+        portal = json.loads(portal_file.read_text(encoding="utf-8"))
+    else:
+        portal = {"signing": _generate(key_size, "PS512", "sig")}
+        _write_private(portal_file, portal)
+    return KeyMaterial(
+        encryption_public=_public(receiver["encryption"], ["wrapKey"]),
+        receiver_signing_public=_public(receiver["signing"], ["verify"]),
+        portal_signing_private=portal["signing"],
+        portal_signing_public=_public(portal["signing"], ["verify"]),
+        receiver_private=receiver,
+    )

@@ -1,0 +1,127 @@
+"""End to end: portal → flow (real Prefect server, real Chromium) → back office, e-Akte, portal.
+
+Checks what an auditor would: every valid application is in the back office exactly once,
+accepted, archived and replied; every bad one rejected with its reason; the Klärfall waits in
+the Prefect UI and is finished by the clerk's decision; a rerun changes nothing; the audit
+chain verifies.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.flow_runs import resume_flow_run
+
+from amtsbote import verify_trail
+from flows.hundesteuer import HundesteuerParams, hundesteuer
+from tests.fixtures.prefect import PrefectServer
+from tests.flows._town import EXPECTED, seed_batch
+from tests.flows.conftest import Musterstadt
+
+
+def _by_sid(export: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["submissionId"]: s for s in export["submissions"]}
+
+
+def _human_run(sid: str) -> Any:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"submission:{sid}"]))
+        )
+    return runs[0] if runs else None
+
+
+def _wait_state(run_id: UUID, names: set[str], timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            run = client.read_flow_run(run_id)
+            if run.state and run.state.name in names:
+                return run
+            assert time.monotonic() < deadline, f"run stuck in {run.state and run.state.name}"
+            time.sleep(1)
+
+
+def _assert_framework_events_in_run_logs(run_id: UUID | None, seeded: list[Any]) -> None:
+    """The bots' and connectors' structlog events reach the Prefect run logs, redacted."""
+    from prefect.client.schemas.filters import LogFilter
+    from prefect.logging.handlers import APILogWorker
+
+    assert run_id is not None
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [run_id]}), limit=200)
+    text = "\n".join(log.message for log in logs)
+    assert "steuer.case_created" in text and "portal.reply" in text
+    for s in seeded:
+        owner = s.application.data["owner"]
+        iban = s.application.data["sepaMandate"]["iban"]
+        for value in (owner["familyName"], owner["email"], iban):
+            assert len(value) < 5 or value not in text  # (very short names match words)
+
+
+def test_batch_end_to_end_exactly_once(
+    prefect_server: PrefectServer, musterstadt: Musterstadt, runner: subprocess.Popen[bytes]
+) -> None:
+    town = musterstadt
+    seeded = seed_batch(town, 10, seed=5)
+    expected = {s.ref["submissionId"]: EXPECTED[s.label] for s in seeded}
+
+    state = hundesteuer(
+        HundesteuerParams(max_items=50, approval="auto", sessions=1), return_state=True
+    )
+    report = state.result(_sync=True)  # the test thread may hold sync Playwright's loop
+
+    outcomes = {row["Antrag (Submission-ID)"]: row["Ergebnis"] for row in report["items"]}
+    assert outcomes == expected
+    by_sid = _by_sid(town.portal.export())
+    cases = town.steuer.export()["cases"]
+    per_ref = Counter(c["fremdreferenz"] for c in cases)
+    akten = {a["aktenzeichen"]: a for a in town.eakte.export()["akten"]}
+    az_by_row = {row["Antrag (Submission-ID)"]: row["Aktenzeichen"] for row in report["items"]}
+    for sid, outcome in expected.items():
+        sub = by_sid[sid]
+        if outcome == "accepted":
+            assert sub["state"] == "accepted"
+            assert sub["eventCounts"].get("accept-submission") == 1
+            assert per_ref[sid] == 1, "entered exactly once"
+            assert len(sub["replies"]) == 1
+            docs = {d["key"] for d in akten[az_by_row[sid]]["documents"]}
+            assert {f"{sid}-antrag", f"{sid}-bescheid"} <= docs
+        elif outcome == "rejected":
+            assert sub["state"] == "rejected"
+            assert sub["eventCounts"].get("reject-submission") == 1
+            assert per_ref[sid] == 0
+        else:
+            assert sub["state"] == "submitted"
+            run = _human_run(sid)
+            assert run is not None and "klaerfall" in run.tags
+    assert verify_trail(town.audit_path()).ok
+    _assert_framework_events_in_run_logs(state.state_details.flow_run_id, seeded)
+
+    # A rerun finds nothing new (the Klärfall is held by its waiting run) and changes nothing.
+    before = (town.portal.export()["counts"], len(town.steuer.export()["cases"]))
+    again = hundesteuer(HundesteuerParams(max_items=50))
+    assert again["total"] == 0
+    assert (town.portal.export()["counts"], len(town.steuer.export()["cases"])) == before
+
+    # The clerk decides the Klärfall: a new taxpayer; the waiting run finishes the item.
+    (klaerfall_sid,) = [sid for sid, o in expected.items() if o == "klaerfall"]
+    run = _human_run(klaerfall_sid)
+    _wait_state(run.id, {"Paused", "Suspended"})
+    resume_flow_run(
+        run.id, run_input={"entscheidung": "neu-anlegen", "begruendung": ""}, _sync=True
+    )
+    done = _wait_state(run.id, {"Completed", "Failed", "Crashed"})
+    assert done.state.name == "Completed"
+    sub = _by_sid(town.portal.export())[klaerfall_sid]
+    assert sub["state"] == "accepted" and len(sub["replies"]) == 1
+    assert Counter(c["fremdreferenz"] for c in town.steuer.export()["cases"])[klaerfall_sid] == 1
+    result = verify_trail(town.audit_path())
+    assert result.ok, str(result)

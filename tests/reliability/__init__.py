@@ -1,0 +1,1 @@
+"""Reliability and security tests: faults, kills, bad input, leaks (issue 6)."""
