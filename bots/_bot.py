@@ -118,8 +118,27 @@ class Bot:
         self.close()
 
     def start(self) -> None:
-        """Open a context and log in (translated errors: `ApplicationError`)."""
-        self._guard("start", self._open)
+        """Open a context and log in, retried by `self.retry` like an item.
+
+        A login is safe to repeat, so a back office that answers the login with a 5xx, a
+        timeout or a maintenance page gets the same backoff (and fresh context or browser) as
+        an item. A refused login is not an `ApplicationError` and is never repeated (retries
+        lock accounts).
+
+        Raises:
+            ApplicationError: The last failure, after all attempts.
+        """
+        failures = 0
+        while True:
+            try:
+                self._guard("start", self._open)
+                return
+            except ApplicationError as exc:
+                failures += 1
+                log.warning("bot.start_failed", code=exc.code, failure=failures)
+                if not self.retry.should_retry(failures):
+                    raise
+                self._recover(failures, exc)
 
     def close(self) -> None:
         """Log out (frees the back office's seat at once) and close the bot's context.

@@ -276,8 +276,12 @@ def _worker(
             gate.fail(exc)
             return
         except AmtsboteError as exc:
-            # A login that fails on a blip must not idle a seat for the whole run.
-            if delay is not None and not (gate.listed.is_set() and todo.empty()):
+            # A login that fails on a blip must not idle a seat for the whole run, nor fail
+            # the canary (and with it the run) while there is still time to try again.
+            wanted = (first and not gate.canary_done.is_set()) or not (
+                gate.listed.is_set() and todo.empty()
+            )
+            if delay is not None and wanted:
                 log.warning("bot session failed, retrying", account=account.username, code=exc.code)
                 time.sleep(delay)
                 continue

@@ -159,6 +159,31 @@ def test_one_503_then_success(steuer_faults: Any, make_bot: MakeBot) -> None:
     assert len(_cases(steuer_faults, app.reference)) == 1
 
 
+def test_login_during_an_outage_is_retried_until_the_back_office_is_back(
+    steuer_faults: Any, make_bot: MakeBot
+) -> None:
+    waits: list[float] = []
+
+    def heal_later(seconds: float) -> None:  # two failed logins, then the back office is back
+        waits.append(seconds)
+        if len(waits) == 2:
+            steuer_faults.set_faults(maintenance=False)
+
+    steuer_faults.set_faults(maintenance=True)
+    bot = make_bot(steuer_faults, sleep=heal_later)
+    assert len(waits) == 2 and bot.logins == 1
+    assert bot.register(make_application()).created
+
+
+def test_login_that_never_succeeds_gives_up_after_the_policy(
+    steuer_faults: Any, make_bot: MakeBot
+) -> None:
+    steuer_faults.set_faults(maintenance=True)
+    with pytest.raises(ApplicationError) as info:
+        make_bot(steuer_faults)
+    assert info.value.code == "http-503"
+
+
 def test_permanent_outage_fails_after_all_attempts(steuer_faults: Any, make_bot: MakeBot) -> None:
     bot = make_bot(steuer_faults)
     app = make_application()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,3 +136,20 @@ def test_portal_down_at_start_fails_the_run_clearly_without_touching_anything(
     again = _run()
     assert {r["Antrag (Submission-ID)"] for r in again["items"]} >= set(ids)
     check_exactly_once(town, dict.fromkeys(ids, "accepted")).assert_ok()
+
+
+def test_back_office_blip_at_the_start_of_an_empty_run_does_not_fail_it(
+    town: Musterstadt,
+) -> None:
+    """The canary waits out a short outage even when the portal has nothing new."""
+    _run()  # nothing left from earlier tests
+    town.steuer.set_faults(maintenance=True)
+    heal = threading.Timer(4.0, lambda: town.steuer.set_faults(maintenance=False))
+    heal.start()
+    try:
+        state = hundesteuer(HundesteuerParams(max_items=100, sessions=1), return_state=True)
+    finally:
+        heal.cancel()
+        town.steuer.set_faults(maintenance=False)
+    assert state.is_completed(), state.message
+    assert state.result()["total"] == 0
