@@ -157,6 +157,9 @@ class Bot:
             try:
                 if self._tracing:
                     self._context.tracing.stop()
+            except PlaywrightError:
+                pass
+            try:
                 self._context.close()
             except PlaywrightError:
                 pass
@@ -363,11 +366,24 @@ class Bot:
             self.close()
 
     def _start_trace(self) -> None:
-        if self.trace and not self._tracing and self._context is not None:
-            self._context.tracing.start(screenshots=True, snapshots=True)
+        """Record the coming item in a trace of its own (started per item, stopped after it).
+
+        Not one tracing session with a chunk per item: Playwright keeps one network log per
+        tracing session, so a chunk written for a failing item would carry the requests (and
+        personal data) of every item before it.
+        """
+        if not self.trace or self._tracing or self._context is None:
+            return
+        try:
+            self._context.tracing.start(
+                screenshots=self.session.settings.trace_screenshots, snapshots=True
+            )
             self._tracing = True
+        except PlaywrightError:
+            log.info("bot.trace_unavailable")
 
     def _discard_trace(self) -> None:
+        """Stop the item's trace without writing it (the item succeeded or is retried)."""
         if self._tracing and self._context is not None:
             try:
                 self._context.tracing.stop()

@@ -59,7 +59,8 @@ def write_evidence(
         page: The bot's page, if still usable.
         context: The context whose tracing runs, if any.
         personal: Locators of fields with personal data.
-        tracing: Whether tracing was started on `context`.
+        tracing: Whether this item's trace is being recorded on `context` (it is stopped
+            and written).
     """
     folder.mkdir(parents=True, exist_ok=True)
     name = safe_key(key)

@@ -38,6 +38,9 @@ class BrowserSettings(BaseSettings):
         navigation_timeout_ms: Default timeout of navigations.
         locale: Browser locale (German back offices format dates and numbers by it).
         trace: Record a Playwright trace per item (kept only when the item fails).
+        trace_screenshots: Also film the page into the trace (a screencast frame per paint).
+            Off by default: it costs CPU on every item, and the trace's DOM snapshots already
+            show each step; the failure screenshot (masked) is taken either way.
     """
 
     model_config = SettingsConfigDict(env_prefix="AMTSBOTE_BROWSER_", extra="ignore")
@@ -50,6 +53,7 @@ class BrowserSettings(BaseSettings):
     navigation_timeout_ms: float = 15_000
     locale: str = "de-DE"
     trace: bool = True
+    trace_screenshots: bool = False
 
 
 class BotAccount(BaseSettings):

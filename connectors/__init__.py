@@ -1,1 +1,1 @@
-"""Connectors: turn every outside format and system into typed records and back (media-break removers)."""
+"""Connectors: turn every outside format and system into typed records and back."""

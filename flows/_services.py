@@ -47,6 +47,8 @@ class ProcessSettings(SecretSettings):
         seat_limit: Name of the Prefect global concurrency limit that stands for the back office's
             licensed seats; every bot session holds one slot while it is logged in.
         seat_lease_s: Lease of a slot; a crashed worker's slot frees itself after this time.
+        pipeline_depth: Items in flight per bot session (1 = one after the other): while the
+            browser registers one item, the others are fetched, archived and accepted.
         retries: Task retries of an item on `ApplicationError`.
         retry_delays_s: Backoff between those retries.
         review_deployment: Deployment of the Klärfall flow ("flow/deployment").
@@ -59,6 +61,7 @@ class ProcessSettings(SecretSettings):
     accounts: dict[str, SecretStr] = Field(default_factory=dict)
     seat_limit: str = "fachverfahren-steuern-seats"
     seat_lease_s: float = 60
+    pipeline_depth: int = Field(2, ge=1, le=8)
     retries: int = 2
     retry_delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0])
     review_deployment: str = "klaerfall/klaerfall"

@@ -6,7 +6,8 @@ One flow run handles a batch (a flow run per item would cost about a second each
     → list new submissions (skipping items a clerk holds: open Klärfall or approval runs)
     → per item a task, in 1..n bot sessions (each its own browser, account and seat):
       fetch + decrypt + validate → register (search-before-create) → notice → approval
-      → archive → reply → accept
+      → archive → reply → accept; within a session the items overlap (pipeline), so the
+      browser does not wait for the portal or the e-Akte
     → a table artifact with one row per item (ids, outcome, Aktenzeichen, error code).
 
 Outcomes: bad data is rejected with a problem the citizen reads (no retry); a `ReviewRequired`
@@ -37,6 +38,7 @@ from bots import BotAccount, CanaryReport, ScreenCheck
 from flows._bridge import setup_logging
 from flows._human import open_human_tasks, request_approval, request_review
 from flows._item import ItemProcessor, ItemResult, failure
+from flows._pipeline import run_pipeline
 from flows._services import Services, bot_session
 
 __all__ = ["HundesteuerParams", "CanaryFailed", "hundesteuer"]
@@ -246,6 +248,10 @@ def _worker(
 ) -> None:
     """One bot session: holds a seat, logs in once, works items until the queue is empty.
 
+    Items run in `services.process.pipeline_depth` threads around the bot (see
+    `flows._pipeline`): the next item is fetched and the last one archived and accepted while
+    the browser registers the current one.
+
     The first session runs the canary before anything else (so a run starts one browser and
     logs in once less); the others start their browsers meanwhile and wait for its verdict.
     """
@@ -270,7 +276,13 @@ def _worker(
                 elif not gate.passed():
                     return
                 gate.listed.wait()
-                _work_queue(bot, task_fn, todo, results, processor, params, services)
+                run_pipeline(
+                    bot,
+                    services.process.pipeline_depth,
+                    lambda desk: _work_queue(
+                        desk, task_fn, todo, results, processor, params, services
+                    ),
+                )
                 return
         except CanaryFailed as exc:
             gate.fail(exc)

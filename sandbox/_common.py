@@ -108,7 +108,8 @@ def install_faults(
         if f.maintenance:
             state.injected["maintenance"] += 1
             return _error_page(503, "Wartungsarbeiten", html)
-        delay = f.latency_ms + (state.rng.randint(0, f.latency_jitter_ms) if f.latency_jitter_ms else 0)
+        jitter = state.rng.randint(0, f.latency_jitter_ms) if f.latency_jitter_ms else 0
+        delay = f.latency_ms + jitter
         if f.slow_rate and state.rng.random() < f.slow_rate:
             state.injected["slow"] += 1
             delay += f.slow_ms

@@ -1,4 +1,4 @@
-"""Test-wide fixtures: each sandbox app and the browser live in tests/fixtures/ (one module each)."""
+"""Test-wide fixtures: each sandbox app and the browser live in tests/fixtures/."""
 
 from __future__ import annotations
 

@@ -11,9 +11,15 @@ from amtsbote import AuditTrail, verify_trail
 def _trail(tmp_path: Path, n: int = 6) -> AuditTrail:
     trail = AuditTrail(tmp_path / "audit" / "audit.jsonl")
     for i in range(n):
-        trail.append(process="hundesteuer", item_key=f"sub-{i}", step="register",
-                     outcome="ok", bot_account="bot1", flow_run_id="run-1",
-                     details={"aktenzeichen": f"HSt-2026-{i:06d}"})
+        trail.append(
+            process="hundesteuer",
+            item_key=f"sub-{i}",
+            step="register",
+            outcome="ok",
+            bot_account="bot1",
+            flow_run_id="run-1",
+            details={"aktenzeichen": f"HSt-2026-{i:06d}"},
+        )
     return trail
 
 
@@ -81,8 +87,9 @@ def test_personal_data_keys_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="personal data"):
         trail.append(process="p", item_key="k", step="s", outcome="ok", details={"iban": "x"})
     with pytest.raises(ValueError, match="personal data"):
-        trail.append(process="p", item_key="k", step="s", outcome="ok",
-                     details={"birthDate": "1990-01-01"})
+        trail.append(
+            process="p", item_key="k", step="s", outcome="ok", details={"birthDate": "1990-01-01"}
+        )
     assert trail.events() == []
 
 

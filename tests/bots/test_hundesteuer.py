@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -136,6 +138,43 @@ def test_server_validation_error_is_a_business_rule_error_with_evidence(
     assert masked.getcolors() == [(masked.width * masked.height, (0, 0, 0))]
     plain = Image.open(io.BytesIO(bot.page.screenshot(full_page=True))).convert("RGB").crop(inner)
     assert len(plain.getcolors(maxcolors=100_000) or []) > 1
+
+
+def _bad_iban(app: Any) -> Any:
+    mandate = app.sepa_mandate.model_copy(update={"iban": "DE00123456780000000000"})
+    return app.model_copy(update={"sepa_mandate": mandate})
+
+
+def _trace_network(zip_path: Any) -> str:
+    """The trace's network log: every request the browser made while it recorded."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return "".join(
+            archive.read(n).decode("utf-8", "replace")
+            for n in archive.namelist()
+            if n.endswith(".network")
+        )
+
+
+def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
+    steuer: Any, make_bot: MakeBot
+) -> None:
+    """No failing item's trace carries the requests (and personal data) of another item."""
+    bot = make_bot(steuer)
+    first, ok, second = (make_application() for _ in range(3))
+    traces = {}
+    for app in (_bad_iban(first), ok, _bad_iban(second)):
+        try:
+            bot.register(app)
+        except BusinessRuleError as exc:
+            folder = exc.evidence_dir  # type: ignore[attr-defined]
+            traces[app.reference] = _trace_network(folder / f"{app.reference}-trace.zip")
+    assert set(traces) == {first.reference, second.reference}
+    for own, others in (
+        (first.reference, (ok.reference, second.reference)),
+        (second.reference, (first.reference, ok.reference)),
+    ):
+        assert quote(own, safe="") in traces[own]  # its idempotency search is in it
+        assert not [o for o in others if quote(o, safe="") in traces[own]]
 
 
 def test_no_evidence_is_kept_for_successful_items(steuer: Any, make_bot: MakeBot) -> None:
