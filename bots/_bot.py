@@ -334,7 +334,7 @@ class Bot:
             try:
                 if not self._usable():
                     self._guard("open", self._open)
-                self._start_trace()
+                self._start_trace(retry=failures > 0)
                 result = self._guard("item", fn)
             except ApplicationError as exc:
                 failures += 1
@@ -365,8 +365,13 @@ class Bot:
         elif recovery is Recovery.NEW_CONTEXT:
             self.close()
 
-    def _start_trace(self) -> None:
-        """Record the coming item in a trace of its own (started per item, stopped after it).
+    def _start_trace(self, *, retry: bool = False) -> None:
+        """Record the coming attempt in a trace of its own (started per attempt, stopped after).
+
+        Actions, network and console are always recorded (cheap); DOM snapshots only as
+        `BrowserSettings.trace_snapshots` says (by default on retries: a system failure that
+        survives the retries leaves a full trace of its last attempt, while a first attempt
+        costs a few percent instead of a quarter more time).
 
         Not one tracing session with a chunk per item: Playwright keeps one network log per
         tracing session, so a chunk written for a failing item would carry the requests (and
@@ -374,9 +379,13 @@ class Bot:
         """
         if not self.trace or self._tracing or self._context is None:
             return
+        settings = self.session.settings
+        snapshots = settings.trace_snapshots == "always" or (
+            retry and settings.trace_snapshots == "on-retry"
+        )
         try:
             self._context.tracing.start(
-                screenshots=self.session.settings.trace_screenshots, snapshots=True
+                screenshots=settings.trace_screenshots and snapshots, snapshots=snapshots
             )
             self._tracing = True
         except PlaywrightError:

@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Route
 
 from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
-from bots import CanaryFailed
+from bots import CanaryFailed, RetryPolicy
 from bots.steuer import HundesteuerBot, LoginRejected
 from bots.steuer.pages import CaseFormPage
 from tests.fixtures.bots import make_application
@@ -156,10 +156,14 @@ def _trace_network(zip_path: Any) -> str:
 
 
 def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
-    steuer: Any, make_bot: MakeBot
+    steuer: Any, make_bot: MakeBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No failing item's trace carries the requests (and personal data) of another item."""
+    """No failing item's trace carries the requests (and personal data) of another item.
+
+    Checked with full traces on every attempt (only those record the network).
+    """
     bot = make_bot(steuer)
+    monkeypatch.setattr(bot.session.settings, "trace_snapshots", "always")
     first, ok, second = (make_application() for _ in range(3))
     traces = {}
     for app in (_bad_iban(first), ok, _bad_iban(second)):
@@ -175,6 +179,36 @@ def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
     ):
         assert quote(own, safe="") in traces[own]  # its idempotency search is in it
         assert not [o for o in others if quote(o, safe="") in traces[own]]
+
+
+def _trace_events(zip_path: Any) -> str:
+    with zipfile.ZipFile(zip_path) as archive:
+        return "".join(
+            archive.read(n).decode("utf-8", "replace")
+            for n in archive.namelist()
+            if n.endswith(".trace")
+        )
+
+
+def test_a_failure_that_survived_its_retries_leaves_a_full_trace(
+    steuer_faults: Any, make_bot: MakeBot
+) -> None:
+    """By default only retried attempts record DOM snapshots and the network; a first-try
+    rejection has the action log (and its masked screenshot and HTML)."""
+    bot = make_bot(steuer_faults, retry=RetryPolicy(attempts=2, backoff_base=0.05, jitter=0))
+    rejected = _bad_iban(make_application())
+    with pytest.raises(BusinessRuleError) as first_try:
+        bot.register(rejected)
+    steuer_faults.set_faults(maintenance=True)
+    outage = make_application()
+    with pytest.raises(ApplicationError) as retried:
+        bot.register(outage)
+    steuer_faults.set_faults(maintenance=False)
+
+    light = _trace_events(first_try.value.evidence_dir / f"{rejected.reference}-trace.zip")  # type: ignore[attr-defined]
+    full = _trace_events(retried.value.evidence_dir / f"{outage.reference}-trace.zip")  # type: ignore[attr-defined]
+    assert '"type":"before"' in light and "frame-snapshot" not in light
+    assert '"type":"before"' in full and "frame-snapshot" in full
 
 
 def test_no_evidence_is_kept_for_successful_items(steuer: Any, make_bot: MakeBot) -> None:
