@@ -158,8 +158,12 @@ class ServedApp:
 @contextlib.contextmanager
 def serve_in_thread(app: Any, port: int = 0, host: str = "127.0.0.1") -> Iterator[ServedApp]:
     """Serve `app` on `host`:`port` (0 = a free port) until the block ends."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio switches Nagle off (TCP_NODELAY) only on sockets
+    # whose proto says TCP, and with Nagle on, every keep-alive answer waits for the client's
+    # delayed ACK (measured: 44 ms instead of 2 ms per request). Accepted sockets inherit it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     real_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
