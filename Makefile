@@ -4,11 +4,12 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/lib/chromium/chromium
+HEADLESS_SHELL := /usr/lib/chromium/chromium-headless-shell
 STAMP := $(VENV)/.installed
 
 .PHONY: setup demo demo-stop test bench lint clean sandbox
 
-setup: $(STAMP) $(CHROMIUM)
+setup: $(STAMP) $(CHROMIUM) $(HEADLESS_SHELL)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,10 +18,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# Debian's chromium; Playwright's own browser download is not used.
-$(CHROMIUM):
+# Debian's chromium (the headless shell is what bots run headless, chromedriver is for the
+# Selenium baseline); Playwright's own browser download is not used.
+$(CHROMIUM) $(HEADLESS_SHELL):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-headless-shell chromium-driver >/dev/null
 
 # Musterstadt + Prefect server + worker under var/demo, one hundesteuer run; keeps running.
 demo: setup

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from playwright.sync_api import Browser, Page, Playwright
 
 from bench._data import AKTENZEICHEN, fields_of
-from bots import DEFAULT_CHROMIUM, DEFAULT_CHROMIUM_ARGS
+from bots import DEFAULT_CHROMIUM_ARGS, BrowserSettings
 from connectors.portal import DogTaxApplication
 
 __all__ = ["RawPlaywright"]
@@ -34,7 +34,7 @@ class RawPlaywright:
 
     def start(self) -> None:
         self.browser = self.pw.chromium.launch(
-            executable_path=DEFAULT_CHROMIUM,
+            executable_path=str(BrowserSettings().binary()),  # the bot's binary
             headless=True,
             args=list(DEFAULT_CHROMIUM_ARGS),
             chromium_sandbox=False,

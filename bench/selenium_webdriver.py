@@ -19,7 +19,7 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench._data import AKTENZEICHEN, fields_of
-from bots import DEFAULT_CHROMIUM, DEFAULT_CHROMIUM_ARGS
+from bots import DEFAULT_CHROMIUM_ARGS, BrowserSettings
 from connectors.portal import DogTaxApplication
 
 __all__ = ["CHROMEDRIVER", "SeleniumWebDriver"]
@@ -46,7 +46,7 @@ class SeleniumWebDriver:
 
     def start(self) -> None:
         options = webdriver.ChromeOptions()
-        options.binary_location = DEFAULT_CHROMIUM
+        options.binary_location = str(BrowserSettings().binary())  # the bot's binary
         for arg in (*DEFAULT_CHROMIUM_ARGS, "--headless=new", "--no-sandbox", "--lang=de-DE"):
             options.add_argument(arg)
         self.driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))

@@ -19,11 +19,18 @@ from ._evidence import REDACTED, safe_key, write_evidence
 from ._pages import PageObject, read_table
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserNotFound, BrowserSession
-from ._settings import DEFAULT_CHROMIUM, DEFAULT_CHROMIUM_ARGS, BotAccount, BrowserSettings
+from ._settings import (
+    DEFAULT_CHROMIUM,
+    DEFAULT_CHROMIUM_ARGS,
+    DEFAULT_HEADLESS_SHELL,
+    BotAccount,
+    BrowserSettings,
+)
 from ._translate import SessionExpired, http_error, is_crash, translate_playwright_error
 
 __all__ = [
     "DEFAULT_CHROMIUM",
+    "DEFAULT_HEADLESS_SHELL",
     "DEFAULT_CHROMIUM_ARGS",
     "REDACTED",
     "Bot",

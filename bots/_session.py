@@ -13,7 +13,6 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -91,12 +90,12 @@ class BrowserSession:
             BrowserNotFound: The configured Chromium binary does not exist.
             ApplicationError: Chromium did not start (code ``browser-launch-failed``).
         """
-        path = Path(self.settings.executable_path)
+        path = self.settings.binary()
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise BrowserNotFound(
-                f"Chromium nicht gefunden unter {path}. Installieren Sie das Debian-Paket "
-                "'chromium' (apt-get install chromium) oder setzen Sie "
-                "AMTSBOTE_BROWSER_EXECUTABLE_PATH."
+                f"Chromium nicht gefunden unter {path}. Installieren Sie die Debian-Pakete "
+                "'chromium' und 'chromium-headless-shell' (apt-get install chromium "
+                "chromium-headless-shell) oder setzen Sie AMTSBOTE_BROWSER_EXECUTABLE_PATH."
             )
         if self._playwright is None:
             self._playwright = sync_playwright().start()
@@ -107,7 +106,7 @@ class BrowserSession:
         assert self._playwright is not None
         try:
             self._browser = self._playwright.chromium.launch(
-                executable_path=str(self.settings.executable_path),
+                executable_path=str(self.settings.binary()),
                 headless=self.settings.headless,
                 args=list(self.settings.args),
                 chromium_sandbox=self.settings.chromium_sandbox,

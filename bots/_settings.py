@@ -7,16 +7,31 @@ Prefect Secret block fills them in production. Passwords are ``SecretStr`` and n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_CHROMIUM", "DEFAULT_CHROMIUM_ARGS", "BotAccount", "BrowserSettings"]
+__all__ = [
+    "DEFAULT_CHROMIUM",
+    "DEFAULT_CHROMIUM_ARGS",
+    "DEFAULT_HEADLESS_SHELL",
+    "BotAccount",
+    "BrowserSettings",
+]
 
 DEFAULT_CHROMIUM = "/usr/lib/chromium/chromium"
 """Debian's real Chromium binary (package ``chromium``); Playwright cannot download one."""
+
+DEFAULT_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
+"""Debian's headless-only build of the same Chromium (package ``chromium-headless-shell``).
+
+What Playwright itself runs for headless Chromium: the same engine without the browser's own
+user interface. Measured here on a registration's page loads and fills: 30 % less wall time
+and 31 % less CPU than the full binary in ``--headless`` mode.
+"""
 
 DEFAULT_CHROMIUM_ARGS: tuple[str, ...] = (
     "--disable-gpu",
@@ -31,7 +46,8 @@ class BrowserSettings(BaseSettings):
     """How bots start Chromium (env prefix ``AMTSBOTE_BROWSER_``).
 
     Attributes:
-        executable_path: The Chromium binary.
+        executable_path: The Chromium binary. Unset: Debian's ``chromium-headless-shell`` when
+            running headless and installed (as Playwright does), else Debian's ``chromium``.
         headless: Run without a window (servers have none).
         args: Command-line switches for Chromium.
         chromium_sandbox: Chromium's own sandbox; off because containers rarely allow it.
@@ -50,7 +66,7 @@ class BrowserSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AMTSBOTE_BROWSER_", extra="ignore")
 
-    executable_path: Path = Path(DEFAULT_CHROMIUM)
+    executable_path: Path | None = None
     headless: bool = True
     args: list[str] = Field(default_factory=lambda: list(DEFAULT_CHROMIUM_ARGS))
     chromium_sandbox: bool = False
@@ -58,6 +74,16 @@ class BrowserSettings(BaseSettings):
     navigation_timeout_ms: float = 15_000
     locale: str = "de-DE"
     trace: bool = True
+
+    def binary(self) -> Path:
+        """The Chromium binary to launch (see `executable_path`)."""
+        if self.executable_path is not None:
+            return self.executable_path
+        shell = Path(DEFAULT_HEADLESS_SHELL)
+        if self.headless and shell.is_file() and os.access(shell, os.X_OK):
+            return shell
+        return Path(DEFAULT_CHROMIUM)
+
     trace_snapshots: Literal["always", "on-retry", "never"] = "on-retry"
     trace_screenshots: bool = False
 

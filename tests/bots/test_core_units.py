@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 
 from amtsbote import ApplicationError, is_retryable
 from bots import (
+    DEFAULT_CHROMIUM,
     BotAccount,
     BrowserSettings,
     Recovery,
@@ -117,3 +119,16 @@ def test_account_without_password_says_so() -> None:
     with pytest.raises(ValueError, match="no password"):
         BotAccount(username="bot9", password=None).secret()
     assert BotAccount(username="b", password=SecretStr("p")).secret().get_secret_value() == "p"
+
+
+def test_headless_runs_the_headless_shell_when_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shell = tmp_path / "chromium-headless-shell"
+    monkeypatch.setattr("bots._settings.DEFAULT_HEADLESS_SHELL", str(shell))
+    assert BrowserSettings().binary() == Path(DEFAULT_CHROMIUM)  # not installed
+    shell.write_text("#!/bin/sh\n")
+    shell.chmod(0o755)
+    assert BrowserSettings().binary() == shell
+    assert BrowserSettings(headless=False).binary() == Path(DEFAULT_CHROMIUM)  # needs a window
+    assert BrowserSettings(executable_path=Path("/opt/c")).binary() == Path("/opt/c")
