@@ -64,7 +64,7 @@ class Bot:
         run_id: The run's id (evidence sub-folder); a fresh one if not given.
         retry: Retry policy for `ApplicationError` in `run_item`.
         max_relogins: Re-logins allowed within one step.
-        trace: Record a Playwright trace per item (kept only on failure).
+        trace: Record Playwright traces (of retried attempts by default; kept on failure).
         sleep: The wait function of the backoff (tests pass a no-op).
 
     Subclasses set `modal_notice_name` / `modal_ok_button` for the notices to click away and
@@ -366,26 +366,21 @@ class Bot:
             self.close()
 
     def _start_trace(self, *, retry: bool = False) -> None:
-        """Record the coming attempt in a trace of its own (started per attempt, stopped after).
+        """Trace the coming attempt (started per attempt, stopped after it).
 
-        Actions, network and console are always recorded (cheap); DOM snapshots only as
-        `BrowserSettings.trace_snapshots` says (by default on retries: a system failure that
-        survives the retries leaves a full trace of its last attempt, while a first attempt
-        costs a few percent instead of a quarter more time).
-
-        Not one tracing session with a chunk per item: Playwright keeps one network log per
-        tracing session, so a chunk written for a failing item would carry the requests (and
-        personal data) of every item before it.
+        Which attempts: `BrowserSettings.trace_attempts` (by default only retries). Not one
+        tracing session with a chunk per item: Playwright keeps one network log per tracing
+        session, so a chunk written for a failing item would carry the requests (and personal
+        data) of every item before it.
         """
         if not self.trace or self._tracing or self._context is None:
             return
         settings = self.session.settings
-        snapshots = settings.trace_snapshots == "always" or (
-            retry and settings.trace_snapshots == "on-retry"
-        )
+        if not retry and settings.trace_attempts != "all":
+            return
         try:
             self._context.tracing.start(
-                screenshots=settings.trace_screenshots and snapshots, snapshots=snapshots
+                screenshots=settings.trace_screenshots, snapshots=True, sources=False
             )
             self._tracing = True
         except PlaywrightError:

@@ -120,7 +120,7 @@ def test_server_validation_error_is_a_business_rule_error_with_evidence(
     key = bad.reference
     assert folder.name == key and folder.parent.name == "testlauf"
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [f"{key}-page.html", f"{key}-screenshot.png", f"{key}-trace.zip"]
+    assert names == [f"{key}-page.html", f"{key}-screenshot.png"]  # no retry, so no trace
     html = (folder / f"{key}-page.html").read_text(encoding="utf-8")
     assert "Die IBAN ist ungültig." in html
     assert "DE00123456780000000000" not in html and "[geschwärzt]" in html
@@ -158,12 +158,9 @@ def _trace_network(zip_path: Any) -> str:
 def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
     steuer: Any, make_bot: MakeBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No failing item's trace carries the requests (and personal data) of another item.
-
-    Checked with full traces on every attempt (only those record the network).
-    """
+    """No failing item's trace carries the requests (and personal data) of another item."""
     bot = make_bot(steuer)
-    monkeypatch.setattr(bot.session.settings, "trace_snapshots", "always")
+    monkeypatch.setattr(bot.session.settings, "trace_attempts", "all")
     first, ok, second = (make_application() for _ in range(3))
     traces = {}
     for app in (_bad_iban(first), ok, _bad_iban(second)):
@@ -193,8 +190,8 @@ def _trace_events(zip_path: Any) -> str:
 def test_a_failure_that_survived_its_retries_leaves_a_full_trace(
     steuer_faults: Any, make_bot: MakeBot
 ) -> None:
-    """By default only retried attempts record DOM snapshots and the network; a first-try
-    rejection has the action log (and its masked screenshot and HTML)."""
+    """By default retried attempts are traced (Playwright Test's on-first-retry); a rejection
+    on the first attempt leaves its masked screenshot and redacted HTML, no trace."""
     bot = make_bot(steuer_faults, retry=RetryPolicy(attempts=2, backoff_base=0.05, jitter=0))
     rejected = _bad_iban(make_application())
     with pytest.raises(BusinessRuleError) as first_try:
@@ -205,10 +202,13 @@ def test_a_failure_that_survived_its_retries_leaves_a_full_trace(
         bot.register(outage)
     steuer_faults.set_faults(maintenance=False)
 
-    light = _trace_events(first_try.value.evidence_dir / f"{rejected.reference}-trace.zip")  # type: ignore[attr-defined]
-    full = _trace_events(retried.value.evidence_dir / f"{outage.reference}-trace.zip")  # type: ignore[attr-defined]
-    assert '"type":"before"' in light and "frame-snapshot" not in light
+    key = rejected.reference
+    names = sorted(p.name for p in first_try.value.evidence_dir.iterdir())  # type: ignore[attr-defined]
+    assert names == [f"{key}-page.html", f"{key}-screenshot.png"]
+    zip_path = retried.value.evidence_dir / f"{outage.reference}-trace.zip"  # type: ignore[attr-defined]
+    full = _trace_events(zip_path)
     assert '"type":"before"' in full and "frame-snapshot" in full
+    assert quote(outage.reference, safe="") in _trace_network(zip_path)
 
 
 def test_no_evidence_is_kept_for_successful_items(steuer: Any, make_bot: MakeBot) -> None:
