@@ -108,7 +108,7 @@ class HundesteuerBot(Bot):
         account: The bot's service account.
         evidence_dir: Root folder of failure evidence.
         run_id: The flow run's id (evidence sub-folder).
-        retry: Retry policy for system failures.
+        retry: Retry policy for system failures (default: `SteuerSettings.retry`).
         trace: Record a Playwright trace per item (kept only on failure).
         sleep: The backoff's wait function.
 
@@ -144,7 +144,7 @@ class HundesteuerBot(Bot):
             account or BotAccount(),
             evidence_dir=evidence_dir,
             run_id=run_id,
-            retry=retry,
+            retry=retry or self.settings.retry,
             max_relogins=self.settings.max_relogins,
             trace=trace,
             sleep=sleep,

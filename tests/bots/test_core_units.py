@@ -132,3 +132,19 @@ def test_headless_runs_the_headless_shell_when_installed(
     assert BrowserSettings().binary() == shell
     assert BrowserSettings(headless=False).binary() == Path(DEFAULT_CHROMIUM)  # needs a window
     assert BrowserSettings(executable_path=Path("/opt/c")).binary() == Path("/opt/c")
+
+
+def test_retry_policy_per_back_office_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from bots.steuer import SteuerSettings
+
+    assert SteuerSettings().retry == RetryPolicy()
+    monkeypatch.setenv("AMTSBOTE_STEUER_RETRY", '{"attempts": 6, "backoff_base": 1.5}')
+    policy = SteuerSettings().retry
+    assert (policy.attempts, policy.backoff_base, policy.fresh_browser_after) == (6, 1.5, 3)
+    monkeypatch.setenv("AMTSBOTE_STEUER_RETRY", '{"attempts": 0}')
+    with pytest.raises(ValidationError, match="attempts must be at least 1"):
+        SteuerSettings()

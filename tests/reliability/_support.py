@@ -30,6 +30,8 @@ FAST_BOT_ENV = {
     "AMTSBOTE_BROWSER_NAVIGATION_TIMEOUT_MS": "4000",
     "AMTSBOTE_BROWSER_TRACE": "false",
     "AMTSBOTE_HUNDESTEUER_RETRY_DELAYS_S": "[0.2, 0.5]",
+    # the same attempts and recoveries (fresh context, fresh browser), shorter waits
+    "AMTSBOTE_STEUER_RETRY": '{"backoff_base": 0.1, "backoff_max": 0.5}',
 }
 
 
