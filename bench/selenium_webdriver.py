@@ -8,9 +8,12 @@ generated. Clicks that submit wait for the next page's heading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -31,6 +34,20 @@ def _xpath_literal(text: str) -> str:
     if "'" not in text:
         return f"'{text}'"
     return "concat('" + "', \"'\", '".join(text.split("'")) + "')"
+
+
+def _replaced(element: WebElement) -> Callable[[Any], bool]:
+    """`ec.staleness_of`, also for the headless shell's way of saying it ("Node with given id
+    does not belong to the document" instead of a stale element reference)."""
+
+    def check(_driver: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException is one of them
+            return True
+        return False
+
+    return check
 
 
 class SeleniumWebDriver:
@@ -72,8 +89,8 @@ class SeleniumWebDriver:
         self.driver.find_element(
             By.XPATH, f"//{tag}[normalize-space()={_xpath_literal(button)}]"
         ).click()
-        wait = WebDriverWait(self.driver, 10)
-        wait.until(ec.staleness_of(old))  # the next page, not the one we clicked on
+        wait = WebDriverWait(self.driver, 10, poll_frequency=0.02)
+        wait.until(_replaced(old))  # the next page, not the one we clicked on
         wait.until(
             ec.presence_of_element_located(
                 (By.XPATH, f"//h1[normalize-space()={_xpath_literal(heading)}]")
