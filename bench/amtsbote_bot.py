@@ -2,7 +2,7 @@
 
 No Prefect, no portal: what the framework's bot layer (page objects by role and label,
 search-before-create, arrival checks, retries, failure-only evidence) costs over the raw
-script. Settings are the defaults a deployment gets, tracing included.
+script. Settings are the defaults a deployment gets (retries, re-login, traces of retries).
 """
 
 from __future__ import annotations
