@@ -145,14 +145,19 @@ def _bad_iban(app: Any) -> Any:
     return app.model_copy(update={"sepa_mandate": mandate})
 
 
-def _trace_network(zip_path: Any) -> str:
-    """The trace's network log: every request the browser made while it recorded."""
+def _trace_part(zip_path: Any, suffix: str) -> str:
+    """Text of a trace's parts ending in `suffix`: ``.trace`` (actions, DOM snapshots) or
+    ``.network`` (every request the browser made while it recorded)."""
     with zipfile.ZipFile(zip_path) as archive:
         return "".join(
             archive.read(n).decode("utf-8", "replace")
             for n in archive.namelist()
-            if n.endswith(".network")
+            if n.endswith(suffix)
         )
+
+
+def _trace_network(zip_path: Any) -> str:
+    return _trace_part(zip_path, ".network")
 
 
 def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
@@ -178,15 +183,6 @@ def test_each_failing_item_gets_a_trace_of_its_own_steps_only(
         assert not [o for o in others if quote(o, safe="") in traces[own]]
 
 
-def _trace_events(zip_path: Any) -> str:
-    with zipfile.ZipFile(zip_path) as archive:
-        return "".join(
-            archive.read(n).decode("utf-8", "replace")
-            for n in archive.namelist()
-            if n.endswith(".trace")
-        )
-
-
 def test_a_failure_that_survived_its_retries_leaves_a_full_trace(
     steuer_faults: Any, make_bot: MakeBot
 ) -> None:
@@ -206,7 +202,7 @@ def test_a_failure_that_survived_its_retries_leaves_a_full_trace(
     names = sorted(p.name for p in first_try.value.evidence_dir.iterdir())  # type: ignore[attr-defined]
     assert names == [f"{key}-page.html", f"{key}-screenshot.png"]
     zip_path = retried.value.evidence_dir / f"{outage.reference}-trace.zip"  # type: ignore[attr-defined]
-    full = _trace_events(zip_path)
+    full = _trace_part(zip_path, ".trace")
     assert '"type":"before"' in full and "frame-snapshot" in full
     assert quote(outage.reference, safe="") in _trace_network(zip_path)
 

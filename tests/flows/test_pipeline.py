@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,6 +39,15 @@ def _drain(items: list[str]) -> queue.Queue[str]:
     return todo
 
 
+def _take(todo: queue.Queue[str]) -> Iterator[str]:
+    """The items left in `todo`, shared by all item threads (as the flow's queue is)."""
+    while True:
+        try:
+            yield todo.get_nowait()
+        except queue.Empty:
+            return
+
+
 def test_every_item_is_registered_once_in_the_bots_own_thread() -> None:
     bot = ThreadBoundBot()
     todo = _drain([f"a{i}" for i in range(20)])
@@ -45,11 +55,7 @@ def test_every_item_is_registered_once_in_the_bots_own_thread() -> None:
     lock = threading.Lock()
 
     def work(desk: BotDesk) -> None:
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
+        for item in _take(todo):
             az = desk.register(item, taxpayer="new")
             with lock:
                 results[item] = az
@@ -65,11 +71,7 @@ def test_an_items_error_reaches_its_thread_and_the_others_go_on() -> None:
     outcomes: dict[str, str] = {}
 
     def work(desk: BotDesk) -> None:
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
+        for item in _take(todo):
             try:
                 outcomes[item] = desk.register(item)
             except BusinessRuleError as exc:
@@ -87,11 +89,7 @@ def test_work_around_the_bot_overlaps_with_the_bots_work() -> None:
     overlapped = threading.Event()
 
     def work(desk: BotDesk) -> None:
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
+        for item in _take(todo):
             time.sleep(0.02)  # fetch + decrypt
             if in_bot.is_set():
                 overlapped.set()
@@ -117,11 +115,7 @@ def test_depth_one_runs_items_strictly_in_turn() -> None:
 
     def work(desk: BotDesk) -> None:
         threads.add(threading.current_thread().name)
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
+        for item in _take(todo):
             desk.register(item)
 
     run_pipeline(bot, 1, work)
