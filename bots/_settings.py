@@ -78,6 +78,8 @@ class BrowserSettings(BaseSettings):
     navigation_timeout_ms: float = 15_000
     locale: str = "de-DE"
     trace: bool = True
+    trace_attempts: Literal["retries", "all"] = "retries"
+    trace_screenshots: bool = False
 
     def binary(self) -> Path:
         """The Chromium binary to launch (see `executable_path`)."""
@@ -87,9 +89,6 @@ class BrowserSettings(BaseSettings):
         if self.headless and shell.is_file() and os.access(shell, os.X_OK):
             return shell
         return Path(DEFAULT_CHROMIUM)
-
-    trace_attempts: Literal["retries", "all"] = "retries"
-    trace_screenshots: bool = False
 
 
 class BotAccount(BaseSettings):
