@@ -7,11 +7,14 @@ Three media breaks this package removes:
 * **E-invoice PDFs** — `extract_invoice_xml` finds the XML a ZUGFeRD / Factur-X PDF carries
   (the XML itself is read by `connectors.einvoice`).
 * **Notices** — `render_notice` renders a ``.docx`` template with ``{{placeholders}}``;
-  `render_dog_tax_notice` renders the shipped Musterstadt Hundesteuerbescheid.
+  `render_dog_tax_notice` renders the shipped Musterstadt Hundesteuerbescheid;
+  `render_rejection_letter` renders the Ablehnungsbescheid any process sends when it refuses
+  an application it has already accepted (reasons from a `BusinessRuleError` or a clerk).
 
 Bad input from outside raises `amtsbote.BusinessRuleError` with a stable ``code``
 (``pdf-invalid``, ``pdf-encrypted``, ``pdf-form-missing``, ``form-field-missing`` …); a broken
-template raises `amtsbote.ApplicationError`. No pypdf / python-docx exception escapes.
+template or a letter the caller built wrong (``rejection-without-reason``) raises
+`amtsbote.ApplicationError`. No pypdf / python-docx exception escapes.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from ._forms import (
 )
 from ._notices import format_amount, format_date, render_notice, template_placeholders
 from ._pdf import EINVOICE_ATTACHMENT_NAMES, extract_invoice_xml, open_pdf
+from ._rejection import ABLEHNUNGSBESCHEID_TEMPLATE, render_rejection_letter
 
 __all__ = [
+    "ABLEHNUNGSBESCHEID_TEMPLATE",
     "CHECKBOX",
     "EINVOICE_ATTACHMENT_NAMES",
     "GERMAN_DATE",
@@ -58,5 +63,6 @@ __all__ = [
     "read_form",
     "render_dog_tax_notice",
     "render_notice",
+    "render_rejection_letter",
     "template_placeholders",
 ]
