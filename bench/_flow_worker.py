@@ -20,10 +20,10 @@ __all__: list[str] = []
 
 
 def _params(sessions: int, ids: list[str]) -> Any:
-    from flows.hundesteuer import HundesteuerParams
+    from flows.engine import BatchParams
 
-    return HundesteuerParams.model_validate(
-        {"max_items": max(1, len(ids)), "sessions": sessions, "submission_ids": ids}
+    return BatchParams.model_validate(
+        {"max_items": max(1, len(ids)), "sessions": sessions, "item_keys": ids}
     )
 
 

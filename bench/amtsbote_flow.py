@@ -85,8 +85,8 @@ class FlowWorker:
         answer: dict[str, Any] = json.loads(line)
         if "error" in answer:
             raise RuntimeError(f"flow run {answer['state']}: {answer['error']}")
-        rows = {r["Antrag (Submission-ID)"]: r for r in answer["items"]}
-        bad = [sid for sid in submission_ids if rows.get(sid, {}).get("Ergebnis") != "accepted"]
+        rows = {r["Vorgang"]: r for r in answer["items"]}
+        bad = [sid for sid in submission_ids if rows.get(sid, {}).get("Ergebnis") != "done"]
         if bad:
             raise RuntimeError(f"{len(bad)} items not accepted, e.g. {rows.get(bad[0])}")
         akz = {sid: rows[sid]["Aktenzeichen"] for sid in submission_ids}

@@ -1,14 +1,14 @@
 """One bot session's pipeline: the browser never waits for the portal, the e-Akte or a notice.
 
-Per item the walk is fetch + decrypt → register (browser) → notice → archive → reply → accept.
+Per item the walk is load → enter (browser) → notice → archive → deliver → done.
 Only the registration needs the bot, and a sync Playwright bot must stay in the thread that
 started it. So the session's thread becomes a *desk* that does nothing but registrations, and
 ``depth`` item threads carry the items: while one item is in the browser, the next is fetched
-and decrypted and the previous one is archived, replied to and accepted. With ``depth=1`` the
+and loaded and the previous one is archived and delivered. With ``depth=1`` the
 walk runs strictly one item after the other (the behaviour without a pipeline).
 
 Nothing about exactly-once changes: each item still walks its steps in order, in one Prefect
-task, with the accept as its commit point; the pipeline only lets different items overlap.
+task, with the store's "done" as its commit point; the pipeline only lets items overlap.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _Job = tuple[Future[Any], Callable[[], Any]]
 class BotDesk:
     """Stands in for a bot in other threads: its calls run in the bot's own thread.
 
-    ``desk.register(...)`` from an item thread queues the call and blocks until the bot's thread
+    ``desk.call(fn)`` from an item thread queues the call and blocks until the bot's thread
     (inside `serve`) has run it; the result or the exception comes back unchanged.
     """
 
@@ -43,8 +43,10 @@ class BotDesk:
     def account(self) -> Any:
         return self._bot.account
 
-    def register(self, application: Any, *, taxpayer: str = "auto") -> Any:
-        return self.call(lambda: self._bot.register(application, taxpayer=taxpayer))
+    @property
+    def bot(self) -> Any:
+        """The bot itself: use it only inside `call` (its objects belong to its thread)."""
+        return self._bot
 
     def call(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` in the bot's thread and return its result (or raise its exception)."""

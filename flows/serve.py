@@ -12,25 +12,24 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.audit_report import audit_report
-from flows.human import freigabe, klaerfall
-from flows.hundesteuer import HundesteuerParams, hundesteuer
-from flows.intake import intake
+from flows.engine import BatchParams, ProcessFlows
+from flows.hundesteuer import FLOWS as HUNDESTEUER
 
-__all__ = ["main"]
+__all__ = ["PROCESSES", "main"]
+
+#: The flows of every process this installation runs.
+PROCESSES: list[ProcessFlows] = [HUNDESTEUER]
 
 
 def main() -> None:
-    flows: list[tuple[Any, str]] = [
-        (hundesteuer, "hundesteuer"),
-        (intake, "intake"),
-        (klaerfall, "klaerfall"),
-        (freigabe, "freigabe"),
-        (audit_report, "audit-report"),
-    ]
-    defaults = {"hundesteuer": {"params": HundesteuerParams().model_dump()}}
+    pairs: list[tuple[Any, str, dict[str, Any] | None]] = [(audit_report, "audit-report", None)]
+    for flows in PROCESSES:
+        for f, name in flows.deployments():
+            defaults = {"params": BatchParams().model_dump()} if f is flows.batch else None
+            pairs.append((f, name, defaults))
     deployments = [
-        cast(RunnerDeployment, f.to_deployment(name=name, parameters=defaults.get(name)))
-        for f, name in flows
+        cast(RunnerDeployment, f.to_deployment(name=name, parameters=params))
+        for f, name, params in pairs
     ]
     serve(*deployments, limit=20)
 

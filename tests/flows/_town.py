@@ -11,12 +11,12 @@ from tests.flows.conftest import Musterstadt
 
 #: What the process must do with each kind the seeder makes.
 EXPECTED = {
-    "valid": "accepted",
-    "script-in-name": "accepted",  # markup is text: entered and shown as text, never run
+    "valid": "done",
+    "script-in-name": "done",  # markup is text: entered and shown as text, never run
     "invalid-iban": "rejected",
     "listed-breed-without-insurance": "rejected",
     "future-birth-date": "rejected",
-    "duplicate": "rejected",  # the same dog again: the back office refuses the transponder
+    "duplicate": "rejected",  # the same dog again: the back office refuses; a rejection letter
     "moved-owner": "klaerfall",  # same person, other address than in the back office
 }
 

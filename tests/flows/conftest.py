@@ -110,8 +110,8 @@ def flow_runner(
         with get_client(sync_client=True) as client:
             while True:
                 try:
-                    client.read_deployment_by_name("klaerfall/klaerfall")
-                    client.read_deployment_by_name("freigabe/freigabe")
+                    client.read_deployment_by_name("hundesteuer-klaerfall/hundesteuer-klaerfall")
+                    client.read_deployment_by_name("hundesteuer-freigabe/hundesteuer-freigabe")
                     break
                 except Exception:  # noqa: BLE001 - not registered yet
                     if proc.poll() is not None or time.monotonic() > deadline:

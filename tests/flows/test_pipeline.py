@@ -56,7 +56,7 @@ def test_every_item_is_registered_once_in_the_bots_own_thread() -> None:
 
     def work(desk: BotDesk) -> None:
         for item in _take(todo):
-            az = desk.register(item, taxpayer="new")
+            az = desk.call(lambda i=item: bot.register(i, taxpayer="new"))
             with lock:
                 results[item] = az
 
@@ -73,7 +73,7 @@ def test_an_items_error_reaches_its_thread_and_the_others_go_on() -> None:
     def work(desk: BotDesk) -> None:
         for item in _take(todo):
             try:
-                outcomes[item] = desk.register(item)
+                outcomes[item] = desk.call(lambda i=item: bot.register(i))
             except BusinessRuleError as exc:
                 outcomes[item] = f"rejected:{exc.code}"
 

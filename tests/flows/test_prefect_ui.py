@@ -2,7 +2,7 @@
 
 One hundesteuer run goes through the deployment (served by the runner, as in production by a
 worker) on a small Musterstadt; then Chromium opens the UI the same Prefect server serves:
-the deployment's run form must show the German fields of `HundesteuerParams`, and the run's
+the deployment's run form must show the German fields of `BatchParams`, and the run's
 summary artifact must list every filed application with its outcome.
 """
 
@@ -27,9 +27,9 @@ from tests.flows.conftest import Musterstadt
 UI_TIMEOUT = 30_000  # ms; the UI is a single-page app that loads its data after the shell
 
 #: what the flow must do with each kind the seeder makes (only these kinds are filed here)
-EXPECTED = {"valid": "accepted", "invalid-iban": "rejected", "future-birth-date": "rejected"}
+EXPECTED = {"valid": "done", "invalid-iban": "rejected", "future-birth-date": "rejected"}
 
-#: the form fields a process owner fills in (titles of HundesteuerParams)
+#: the form fields a process owner fills in (titles of BatchParams)
 FORM_FIELDS = (
     "Höchstzahl Anträge",
     "Freigabe der Bescheide",
@@ -65,7 +65,7 @@ def deployed_run(
     prefect_server: PrefectServer, musterstadt: Musterstadt, runner: subprocess.Popen[bytes]
 ) -> DeployedRun:
     expected = _seed(musterstadt)
-    assert "accepted" in expected.values() and "rejected" in expected.values()
+    assert "done" in expected.values() and "rejected" in expected.values()
     params: dict[str, Any] = {"max_items": 10, "approval": "auto", "dry_run": False, "sessions": 1}
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("hundesteuer/hundesteuer")
@@ -114,8 +114,8 @@ def test_auditor_sees_the_summary_of_the_last_run(
     page.get_by_role("tablist").get_by_text("Artifacts", exact=True).click()
     page.get_by_text("hundesteuer-summary", exact=True).first.click()
     expect(page).to_have_url(re.compile("/artifacts/artifact/"), timeout=UI_TIMEOUT)
-    counts = {o: list(deployed_run.expected.values()).count(o) for o in ("accepted", "rejected")}
-    heading = page.get_by_role("heading", name=f"Hundesteuer: {len(deployed_run.expected)} Anträge")
+    counts = {o: list(deployed_run.expected.values()).count(o) for o in ("done", "rejected")}
+    heading = page.get_by_role("heading", name=f"Hundesteuer: {len(deployed_run.expected)} Vorgänge")
     expect(heading).to_be_visible(timeout=UI_TIMEOUT)
     for outcome, n in counts.items():
         expect(page.get_by_role("listitem").filter(has_text=outcome)).to_have_text(
@@ -123,11 +123,11 @@ def test_auditor_sees_the_summary_of_the_last_run(
         )
 
     table = page.get_by_role("table")
-    for header in ("Antrag (Submission-ID)", "Ergebnis", "Aktenzeichen", "Fehlercode"):
+    for header in ("Vorgang", "Ergebnis", "Aktenzeichen", "Fehlercode"):
         expect(table.get_by_role("columnheader", name=header)).to_be_visible(timeout=UI_TIMEOUT)
     for sid, outcome in deployed_run.expected.items():
         row = table.get_by_role("row").filter(has_text=sid)
         expect(row).to_have_count(1)
         expect(row).to_contain_text(outcome)
-        if outcome == "accepted":
+        if outcome == "done":
             expect(row).to_contain_text(re.compile(r"HSt-\d{4}-\d{6}"))

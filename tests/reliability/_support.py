@@ -172,11 +172,14 @@ class Verdict:
 
 
 def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
-    """Compare the systems with the expected outcome per submission id.
+    """Compare the systems with the expected outcome (work-item state) per submission id.
 
-    ``accepted``: in the back office exactly once, accepted once, one reply, antrag + bescheid
-    archived under the case's Aktenzeichen. ``rejected``: rejected once with a readable problem,
-    never in the back office. ``klaerfall``: still submitted, not in the back office.
+    Every intact submission is accepted once at the portal (the technical receipt) and
+    answered at most once. ``done``: in the back office exactly once, one reply (the notice),
+    antrag + bescheid archived under the case's Aktenzeichen. ``rejected``: either rejected at
+    the portal with a problem (technically broken, never a work item), or refused after
+    receipt: one reply (the Ablehnungsbescheid), the letter archived, never in the back
+    office. ``klaerfall``: received, not in the back office, no reply yet.
     """
     snap = snapshot(town)
     per_ref = snap.cases_per_ref
@@ -187,34 +190,43 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
             v.lost.append(f"{sid}: not in the portal")
             continue
         n_cases = per_ref.get(sid, 0)
+        replies = len(sub["replies"])
         if n_cases > 1:
             v.duplicated.append(f"{sid}: {n_cases} cases")
         accepts = sub["eventCounts"].get("accept-submission", 0)
         rejects = sub["eventCounts"].get("reject-submission", 0)
-        if accepts > 1 or rejects > 1 or len(sub["replies"]) > 1:
-            v.duplicated.append(f"{sid}: events {sub['eventCounts']} replies {len(sub['replies'])}")
-        if outcome == "accepted":
-            if sub["state"] != "accepted" or n_cases != 1 or len(sub["replies"]) != 1:
-                v.lost.append(
-                    f"{sid}: {sub['state']}, {n_cases} cases, {len(sub['replies'])} replies"
-                )
-                continue
-            (case,) = [c for c in snap.cases if c["fremdreferenz"] == sid]
-            akte = snap.akten.get(case["aktenzeichen"])
-            docs = {d["key"] for d in (akte or {}).get("documents", [])}
-            if not {f"{sid}-antrag", f"{sid}-bescheid"} <= docs:
+        if accepts > 1 or rejects > 1 or replies > 1:
+            v.duplicated.append(f"{sid}: events {sub['eventCounts']} replies {replies}")
+        docs = _archived(snap, sid)
+        if outcome == "done":
+            if sub["state"] != "accepted" or n_cases != 1 or replies != 1:
+                v.lost.append(f"{sid}: {sub['state']}, {n_cases} cases, {replies} replies")
+            elif not {f"{sid}-antrag", f"{sid}-bescheid"} <= docs:
                 v.lost.append(f"{sid}: not archived ({sorted(docs)})")
         elif outcome == "rejected":
-            if sub["state"] != "rejected":
-                v.wrong.append(f"{sid}: {sub['state']} instead of rejected")
-            elif n_cases:
+            if n_cases:
                 v.wrong.append(f"{sid}: rejected but in the back office")
+            elif sub["state"] == "accepted":
+                if replies != 1 or f"{sid}-ablehnung" not in docs:
+                    v.lost.append(f"{sid}: refused without letter ({replies} replies)")
+            elif sub["state"] != "rejected" or replies:
+                v.wrong.append(f"{sid}: {sub['state']} instead of rejected")
         elif outcome == "klaerfall":
-            if sub["state"] != "submitted" or n_cases:
+            if sub["state"] != "accepted" or n_cases or replies:
                 v.wrong.append(f"{sid}: Klärfall is {sub['state']} with {n_cases} cases")
         else:  # pragma: no cover - a typo in a test table
             raise AssertionError(outcome)
     return v
+
+
+def _archived(snap: Snapshot, sid: str) -> set[str]:
+    """Keys of the item's documents in any Akte."""
+    return {
+        d["key"]
+        for akte in snap.akten.values()
+        for d in akte.get("documents", [])
+        if d["key"].startswith(f"{sid}-")
+    }
 
 
 @dataclass
@@ -230,7 +242,7 @@ class Drained:
         out: dict[str, str] = {}
         for report in self.reports:
             for row in report["items"]:
-                out[row["Antrag (Submission-ID)"]] = row["Ergebnis"]
+                out[row["Vorgang"]] = row["Ergebnis"]
         return out
 
     @property
@@ -238,7 +250,7 @@ class Drained:
         out: dict[str, str] = {}
         for report in self.reports:
             for row in report["items"]:
-                out[row["Antrag (Submission-ID)"]] = row["Fehlercode"]
+                out[row["Vorgang"]] = row["Fehlercode"]
         return out
 
     @property

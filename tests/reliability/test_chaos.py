@@ -32,7 +32,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from flows.audit_report import audit_report
-from flows.hundesteuer import HundesteuerParams, hundesteuer
+from flows.engine import BatchParams
+from flows.hundesteuer import hundesteuer
 from sandbox.seed import SeededApplication, generate_applications, seed_portal
 from tests.fixtures.prefect import PrefectServer
 from tests.flows._town import EXPECTED, moved_owner
@@ -90,7 +91,7 @@ def _seed(town: Musterstadt, apps: list[Any]) -> list[SeededApplication]:
 
 
 def _run() -> dict[str, Any]:
-    return hundesteuer(HundesteuerParams(max_items=1000, approval="auto", sessions=2))
+    return hundesteuer(BatchParams(max_items=1000, approval="auto", sessions=2))
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def chaos(
         owners = [
             s
             for s in seeded
-            if s.label == "valid" and outcomes.get(s.ref["submissionId"]) == "accepted"
+            if s.label == "valid" and outcomes.get(s.ref["submissionId"]) == "done"
         ][:N_KLAERFAELLE]
         town.portal.set_faults(error_rate=0.0)  # the citizens' side is not under test here
         klaerfaelle = _seed(town, [moved_owner(s.application, rng) for s in owners])
@@ -183,10 +184,10 @@ def _duplicate_pairs(result: ChaosResult) -> list[tuple[str, str]]:
 def test_chaos_exactly_once_nothing_lost(chaos: ChaosResult) -> None:
     expected = dict(chaos.expected)
     # With two sessions the duplicate may reach the back office before its original: then the
-    # original is the one refused. Exactly one of each pair is accepted, the other rejected.
+    # original is the one refused. Exactly one of each pair is entered, the other refused.
     for original, duplicate in _duplicate_pairs(chaos):
-        if chaos.after.submissions[duplicate]["state"] == "accepted":
-            expected[original], expected[duplicate] = "rejected", "accepted"
+        if chaos.after.cases_per_ref.get(duplicate):
+            expected[original], expected[duplicate] = "rejected", "done"
     verdict = check_exactly_once(chaos.town, expected)
     verdict.assert_ok()
     assert chaos.phase1.failed_runs == [] and chaos.phase2.failed_runs == [], "a run crashed"
@@ -203,7 +204,7 @@ def test_chaos_exactly_once_nothing_lost(chaos: ChaosResult) -> None:
             if outcome != "klaerfall":
                 continue
             runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"submission:{sid}"]))
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"item:{sid}"]))
             )
             assert runs and "klaerfall" in runs[0].tags
             assert runs[0].state_type is not None and runs[0].state_type.value in WAITING
@@ -269,7 +270,7 @@ def test_evidence_only_for_failed_items(chaos: ChaosResult) -> None:
                     if sid in line:
                         failures.add(sid)
     accepted_clean = {
-        sid for sid, o in chaos.expected.items() if o == "accepted" and sid not in failures
+        sid for sid, o in chaos.expected.items() if o == "done" and sid not in failures
     }
     assert keys <= set(chaos.expected), "evidence folders are named by submission id only"
     assert not keys & accepted_clean, "evidence of an item that never failed"

@@ -18,7 +18,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
-from flows.hundesteuer import HundesteuerParams, hundesteuer
+from amtsbote.store import ItemState, WorkItemStore
+from flows.engine import BatchParams
+from flows.hundesteuer import hundesteuer
 from sandbox.seed import generate_applications
 from tests.fixtures.prefect import PrefectServer
 from tests.flows.conftest import Musterstadt, musterstadt_env
@@ -51,7 +53,7 @@ def _file(town: Musterstadt, n: int, seed: int) -> list[str]:
 
 
 def _run() -> dict[str, Any]:
-    return hundesteuer(HundesteuerParams(max_items=100, sessions=1))
+    return hundesteuer(BatchParams(max_items=100, sessions=1))
 
 
 def _latest_summary_rows() -> list[dict[str, str]]:
@@ -68,16 +70,20 @@ def _latest_summary_rows() -> list[dict[str, str]]:
 
 
 def _assert_pending(town: Musterstadt, ids: list[str], report: dict[str, Any], code: str) -> None:
-    rows = {r["Antrag (Submission-ID)"]: r for r in report["items"]}
+    rows = {r["Vorgang"]: r for r in report["items"]}
     snap = snapshot(town)
+    store = WorkItemStore.from_settings()
     for sid in ids:
         assert rows[sid]["Ergebnis"] == "failed", rows[sid]
         assert rows[sid]["Fehlercode"] and rows[sid]["Fehlercode"].startswith(code), rows[sid]
-        assert snap.submissions[sid]["state"] == "submitted"
-        assert snap.submissions[sid]["eventCounts"].get("accept-submission", 0) == 0
+        # received (or still waiting at the portal), but nothing went out to the citizen
+        assert snap.submissions[sid]["state"] in ("submitted", "accepted")
+        assert snap.submissions[sid]["replies"] == []
+        item = store.get("hundesteuer", sid)
+        assert item is not None and item.state == ItemState.FAILED, item
     failed = {e["item_key"] for e in audit_events(town) if e["step"] == "failed"}
     assert set(ids) <= failed
-    artifact = {r["Antrag (Submission-ID)"]: r for r in _latest_summary_rows()}
+    artifact = {r["Vorgang"]: r for r in _latest_summary_rows()}
     assert all(artifact[sid]["Ergebnis"] == "failed" for sid in ids)
 
 
@@ -112,15 +118,15 @@ def test_outage_leaves_items_pending_and_next_run_does_them(
             outage.stop()
             app.set_faults(maintenance=False, latency_ms=0)
         assert outage.fired
-    failed = [r["Antrag (Submission-ID)"] for r in report["items"] if r["Ergebnis"] == "failed"]
+    failed = [r["Vorgang"] for r in report["items"] if r["Ergebnis"] == "failed"]
     assert failed, report
     if system == "eakte":
         assert sorted(failed) == sorted(ids)
     _assert_pending(town, failed, report, code)
 
     again = _run()
-    assert {r["Antrag (Submission-ID)"] for r in again["items"]} >= set(failed)
-    check_exactly_once(town, dict.fromkeys(ids, "accepted")).assert_ok()
+    assert {r["Vorgang"] for r in again["items"]} >= set(failed)
+    check_exactly_once(town, dict.fromkeys(ids, "done")).assert_ok()
 
 
 def test_portal_down_at_start_fails_the_run_clearly_without_touching_anything(
@@ -129,13 +135,13 @@ def test_portal_down_at_start_fails_the_run_clearly_without_touching_anything(
     ids = _file(town, 2, seed=99)
     before = snapshot(town).key()
     with extra_env(town.env, {"AMTSBOTE_PORTAL_BASE_URL": closed_port_url()}):
-        state = hundesteuer(HundesteuerParams(max_items=100), return_state=True)
+        state = hundesteuer(BatchParams(max_items=100), return_state=True)
     assert state.is_failed()
     assert "Portal" in str(state.message), state.message
     assert snapshot(town).key() == before
     again = _run()
-    assert {r["Antrag (Submission-ID)"] for r in again["items"]} >= set(ids)
-    check_exactly_once(town, dict.fromkeys(ids, "accepted")).assert_ok()
+    assert {r["Vorgang"] for r in again["items"]} >= set(ids)
+    check_exactly_once(town, dict.fromkeys(ids, "done")).assert_ok()
 
 
 def test_back_office_blip_at_the_start_of_an_empty_run_does_not_fail_it(
@@ -147,7 +153,7 @@ def test_back_office_blip_at_the_start_of_an_empty_run_does_not_fail_it(
     heal = threading.Timer(4.0, lambda: town.steuer.set_faults(maintenance=False))
     heal.start()
     try:
-        state = hundesteuer(HundesteuerParams(max_items=100, sessions=1), return_state=True)
+        state = hundesteuer(BatchParams(max_items=100, sessions=1), return_state=True)
     finally:
         heal.cancel()
         town.steuer.set_faults(maintenance=False)

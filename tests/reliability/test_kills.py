@@ -2,10 +2,11 @@
 browser; reruns must complete the batch with every effect exactly once.
 
 The kill points are found by watching what the outside systems show (no hooks in product code):
-a taxpayer created but no case yet (before the submit), a case in the back office whose item has
-no ``registered`` audit event (after the submit, before the confirmation was read), an item
-``archived`` but not ``accepted`` (after the archive, before the accept). Latency knobs widen
-the windows. The browser crash kills the run's own Chromium (found among the flow process's
+an item stored as a work item (``received``) but not yet ``acknowledged`` at the portal (the
+intake between store and accept), a taxpayer created but no case yet (before the submit), a case
+in the back office whose item has no ``entered`` audit event (after the submit, before the
+confirmation was read), an item ``archived`` but not ``done`` (after the archive, during the
+delivery). Latency knobs widen the windows. The browser crash kills the run's own Chromium (found among the flow process's
 descendants), never a browser of anyone else.
 """
 
@@ -24,7 +25,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from flows.hundesteuer import HundesteuerParams, hundesteuer
+from flows.engine import BatchParams
+from flows.hundesteuer import hundesteuer
 from sandbox.seed import generate_applications
 from tests.fixtures.prefect import PrefectServer
 from tests.flows.conftest import Musterstadt, musterstadt_env
@@ -40,9 +42,12 @@ from tests.reliability._support import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 N_ITEMS = 10
+#: A killed run's items come back when their lease runs out: short here, renewed while alive.
+LEASE_S = 3
 FLOW = (
-    "from flows.hundesteuer import HundesteuerParams, hundesteuer\n"
-    "hundesteuer(HundesteuerParams(max_items=100, sessions=1))\n"
+    "from flows.engine import BatchParams\n"
+    "from flows.hundesteuer import hundesteuer\n"
+    "hundesteuer(BatchParams(max_items=100, sessions=1))\n"
 )
 
 
@@ -116,7 +121,7 @@ def _steps(town: Musterstadt) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Musterstadt]:
     with musterstadt_env(tmp_path_factory.mktemp("kills"), ["bot1"]) as t:
-        with extra_env(t.env, FAST_BOT_ENV):
+        with extra_env(t.env, {**FAST_BOT_ENV, "AMTSBOTE_STORE_LEASE_S": str(LEASE_S)}):
             yield t
 
 
@@ -129,6 +134,18 @@ def test_hard_kills_and_browser_crash_keep_exactly_once(
     env = {**prefect_server.env, **town.env}
     log = tmp_path / "flow.log"
     kills: list[Kill] = []
+
+    # 0. the intake between storing the work item and accepting the submission
+    def stored_not_acknowledged() -> set[str]:
+        steps = _steps(town)
+        return steps.get("received", set()) - steps.get("acknowledged", set())
+
+    town.portal.set_faults(latency_ms=800)
+    proc = _start(env, log)
+    fired = _wait_for(proc, lambda: bool(stored_not_acknowledged()))
+    n = _kill_tree(proc)
+    kills.append(Kill("intake-store-before-accept", fired, bool(stored_not_acknowledged()), n))
+    town.portal.set_faults(latency_ms=0)
 
     # 1. before the submit: a taxpayer exists whose case is not there yet
     def orphan_taxpayers() -> set[int]:
@@ -144,7 +161,7 @@ def test_hard_kills_and_browser_crash_keep_exactly_once(
     # 2. after the submit, before the confirmation was read: a case without `registered`
     def unconfirmed_cases() -> set[str]:
         refs = {c["fremdreferenz"] for c in town.steuer.export()["cases"]}
-        return refs - _steps(town).get("registered", set())
+        return refs - _steps(town).get("entered", set())
 
     town.steuer.set_faults(latency_ms=800)
     proc = _start(env, log)
@@ -153,27 +170,27 @@ def test_hard_kills_and_browser_crash_keep_exactly_once(
     kills.append(Kill("after-submit-before-confirmation", fired, bool(unconfirmed_cases()), n))
     town.steuer.set_faults(latency_ms=0)
 
-    # 3. after the archive, before the accept
-    def archived_not_accepted() -> set[str]:
+    # 3. after the archive, before the item is done (the delivery is slow)
+    def archived_not_done() -> set[str]:
         steps = _steps(town)
-        return steps.get("archived", set()) - steps.get("accepted", set())
+        return steps.get("archived", set()) - steps.get("done", set())
 
     town.portal.set_faults(latency_ms=800)
     proc = _start(env, log)
-    fired = _wait_for(proc, lambda: bool(archived_not_accepted()))
+    fired = _wait_for(proc, lambda: bool(archived_not_done()))
     n = _kill_tree(proc)
-    kills.append(Kill("after-archive-before-accept", fired, bool(archived_not_accepted()), n))
+    kills.append(Kill("after-archive-before-done", fired, bool(archived_not_done()), n))
     town.portal.set_faults(latency_ms=0)
 
     # 4. the browser dies mid-item; the run itself goes on
     town.steuer.set_faults(latency_ms=300)
-    before = _steps(town).get("received", set())
+    before = _steps(town).get("entered", set())
     proc = _start(env, log)
     browser_pid = None
 
     def mid_item() -> bool:
         nonlocal browser_pid
-        started = _steps(town).get("received", set()) - before
+        started = _steps(town).get("entered", set()) - before
         chromium = _browser_of(proc)
         if started and chromium is not None:
             browser_pid = chromium.pid
@@ -194,14 +211,15 @@ def test_hard_kills_and_browser_crash_keep_exactly_once(
     for k in kills:
         assert k.fired and k.confirmed, (k, log.read_text()[-3000:])
 
-    # Reruns complete the batch; every effect exactly once.
-    drained = run_until_drained(lambda: hundesteuer(HundesteuerParams(max_items=100)), 3)
+    # Reruns complete the batch once the killed runs' leases ran out; every effect exactly once.
+    time.sleep(LEASE_S + 1)
+    drained = run_until_drained(lambda: hundesteuer(BatchParams(max_items=100)), 3)
     assert drained.failed_runs == []
-    check_exactly_once(town, dict.fromkeys(ids, "accepted")).assert_ok()
+    check_exactly_once(town, dict.fromkeys(ids, "done")).assert_ok()
     snap = snapshot(town)
     owners = {(a.data["owner"]["familyName"], a.data["owner"]["birthDate"]) for a in apps}
     assert len(snap.taxpayers) == len(owners), "a killed run left a second taxpayer behind"
     before_rerun = snap.key()
-    assert hundesteuer(HundesteuerParams(max_items=100))["total"] == 0
+    assert hundesteuer(BatchParams(max_items=100))["total"] == 0
     assert snapshot(town).key() == before_rerun
     print(f"\nkills: {[(k.point, k.pids) for k in kills]}")

@@ -118,7 +118,7 @@ def test_two_workers_seat_limit_and_a_dying_worker(
             }
             for w in (w1, w2):
                 for rid in w.flow_run_ids():
-                    batch = runs[rid].parameters["params"]["submission_ids"]
+                    batch = runs[rid].parameters["params"]["item_keys"]
                     done = len(set(batch) & finished)
                     if 2 <= done < len(batch) - 2:
                         return w, rid
@@ -132,7 +132,7 @@ def test_two_workers_seat_limit_and_a_dying_worker(
         killed_at = time.monotonic()
         runs = _runs_by_id()
         killed_batches = {
-            sid for rid in killed_runs for sid in runs[rid].parameters["params"]["submission_ids"]
+            sid for rid in killed_runs for sid in runs[rid].parameters["params"]["item_keys"]
         }
 
         # Prefect marks the dead run Crashed once its heartbeats stop (zombie detection).

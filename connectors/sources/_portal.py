@@ -1,0 +1,203 @@
+"""`PortalSource`: a FIT-Connect destination as a source of work items.
+
+Intake order (see `connectors.sources`): list → fetch (decrypt, hashes, record) → the engine
+stores the work item → `acknowledge` sends accept-submission, the technical receipt. A
+submission that cannot be decrypted, verified or parsed is rejected here with FIT-Connect's
+problems and never becomes a work item.
+
+The stored payload holds everything of the decrypted submission (metadata, data,
+attachments, authentication tags): the portal deletes a submission some days after pickup,
+and later steps (the reply channel in the metadata, the attachments for the e-Akte) need it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from amtsbote import ApplicationError, get_logger
+from connectors.portal import (
+    AuthenticationTags,
+    PortalClient,
+    ReceivedAttachment,
+    ReceivedSubmission,
+    ReplyAttachment,
+    SubmissionInvalid,
+)
+
+from ._source import Document, Receipt, Received, SourceItem
+
+__all__ = ["PortalSource"]
+
+log = get_logger(__name__)
+R = TypeVar("R", bound=BaseModel)
+_VERSION = 1
+
+Parse = Callable[[ReceivedSubmission, date], R]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+class PortalSource(Generic[R]):
+    """Submissions of one destination, parsed into the process's record.
+
+    Args:
+        client: The portal client (owned: `close` closes it).
+        parse: Turns a decrypted submission into the record, validating it against the
+            service's schema and rules; raises `SubmissionInvalid`. Called with the day of
+            receipt, so a payload decoded weeks later is judged as on the day it came in.
+        name: Name of the source in logs and the audit trail.
+    """
+
+    def __init__(self, client: PortalClient, parse: Parse[R], *, name: str = "portal") -> None:
+        self.client = client
+        self.parse = parse
+        self.name = name
+
+    # -- listing and fetching ----------------------------------------------------------------
+    def list_new(self, limit: int | None = None) -> list[SourceItem]:
+        return [
+            SourceItem(r.submission_id, {"case_id": r.case_id}) for r in self.client.list_new(limit)
+        ]
+
+    def fetch(self, item: SourceItem) -> Received[R]:
+        submission = self.client.fetch(item.item_key)
+        return self._received(submission, date.today())
+
+    def _received(self, submission: ReceivedSubmission, on: date) -> Received[R]:
+        record = self.parse(submission, on)
+        return Received(
+            item_key=submission.submission_id,
+            record=record,
+            attachments=tuple(
+                Document(
+                    key=f"anlage-{a.attachment_id}",
+                    filename=a.filename,
+                    mime_type=a.mime_type,
+                    content=a.content,
+                )
+                for a in submission.attachments
+            ),
+            refs={"case_id": submission.case_id, "received_on": on.isoformat()},
+            handle=submission,
+        )
+
+    # -- receipts ----------------------------------------------------------------------------
+    def acknowledge(self, received: Received[R]) -> Receipt | None:
+        submission = received.handle
+        if not isinstance(submission, ReceivedSubmission):
+            raise ApplicationError(
+                "Eingang kann nur für frisch abgerufene Anträge bestätigt werden.",
+                code="acknowledge-without-submission",
+            )
+        result = self.client.accept(submission)
+        return Receipt("accept", result.set_token) if result.set_token else None
+
+    def reject(self, item: SourceItem, error: SubmissionInvalid) -> Receipt | None:
+        case_id = item.refs.get("case_id") or getattr(error, "case_id", None) or ""
+        result = self.client.reject(item.item_key, case_id, error.problems)
+        return Receipt("reject", result.set_token) if result.set_token else None
+
+    # -- payload -----------------------------------------------------------------------------
+    def encode(self, received: Received[R]) -> bytes:
+        s = received.handle
+        if not isinstance(s, ReceivedSubmission):
+            raise ApplicationError(
+                "Nur frisch abgerufene Anträge können gespeichert werden.",
+                code="encode-without-submission",
+            )
+        body = {
+            "v": _VERSION,
+            "submission_id": s.submission_id,
+            "case_id": s.case_id,
+            "destination_id": s.destination_id,
+            "service_type": s.service_type,
+            "schema_uri": s.schema_uri,
+            "data_mime_type": s.data_mime_type,
+            "data_sha512": s.data_sha512,
+            "auth_tags": s.auth_tags.as_dict(),
+            "metadata": s.metadata,
+            "data": _b64(s.data),
+            "received_on": received.refs.get("received_on") or date.today().isoformat(),
+            "attachments": [
+                {
+                    "attachment_id": a.attachment_id,
+                    "filename": a.filename,
+                    "mime_type": a.mime_type,
+                    "purpose": a.purpose,
+                    "sha512": a.sha512,
+                    "content": _b64(a.content),
+                }
+                for a in s.attachments
+            ],
+        }
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def decode(self, payload: bytes) -> Received[R]:
+        try:
+            body = json.loads(payload)
+            if body.get("v") != _VERSION:
+                raise ValueError("payload version")
+            data = base64.b64decode(body["data"])
+            tags = body["auth_tags"]
+            submission = ReceivedSubmission(
+                submission_id=body["submission_id"],
+                case_id=body["case_id"],
+                destination_id=body["destination_id"],
+                service_type=body["service_type"],
+                schema_uri=body["schema_uri"],
+                data_mime_type=body["data_mime_type"],
+                data_sha512=body["data_sha512"],
+                auth_tags=AuthenticationTags(
+                    tags["metadata"], tags["data"], dict(tags.get("attachments") or {})
+                ),
+                attachments=[
+                    ReceivedAttachment(
+                        attachment_id=a["attachment_id"],
+                        filename=a["filename"],
+                        mime_type=a["mime_type"],
+                        purpose=a["purpose"],
+                        sha512=a["sha512"],
+                        content=base64.b64decode(a["content"]),
+                    )
+                    for a in body["attachments"]
+                ],
+                metadata=body["metadata"],
+                data=data,
+                data_json=_json_or_none(data),
+            )
+            on = date.fromisoformat(body["received_on"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ApplicationError(
+                "Gespeicherter Antrag ist nicht lesbar.", code="payload-unreadable"
+            ) from exc
+        return self._received(submission, on)
+
+    # -- delivery (the portal's reply path; the reply channel replaces it) ---------------------
+    def deliver(
+        self, item_key: str, refs: Mapping[str, str], reply_id: str, letters: Sequence[Document]
+    ) -> None:
+        title = letters[0].title if letters else ""
+        self.client.reply(
+            refs["case_id"],
+            reply_id,
+            title,
+            [ReplyAttachment(d.filename, d.mime_type, d.content) for d in letters],
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None

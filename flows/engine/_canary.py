@@ -1,0 +1,84 @@
+"""The canary: before a batch touches any item, check that the back office still looks as
+the bot expects. A changed screen stops the run (`CanaryFailed`, naming screen and field); a
+screen that did not load says nothing about the layout and is an outage, retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from amtsbote import ApplicationError
+from bots import CanaryReport, ScreenCheck
+
+__all__ = ["CanaryFailed", "canary", "only_application_errors"]
+
+_RECHECKS = 2
+
+
+class CanaryFailed(ApplicationError):
+    """The back office changed: a screen or field the bot needs is missing. Nothing was touched."""
+
+    default_code = "canary-failed"
+
+
+def only_application_errors(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only when a system misbehaved, never for bad data, a changed screen or a bug."""
+    try:
+        state.result()
+    except CanaryFailed:
+        return False
+    except ApplicationError:
+        return True
+    except Exception:  # noqa: BLE001 - any other failure: do not retry
+        return False
+    return False
+
+
+def _page_error(screen: ScreenCheck) -> bool:
+    return bool(screen.missing) and all(m.startswith("(Seite:") for m in screen.missing)
+
+
+def _best_of(first: CanaryReport, again: CanaryReport) -> CanaryReport:
+    """Per screen the better check: a screen that loaded once tells whether its fields exist."""
+    best = {s.screen: s for s in first.screens}
+    for s in again.screens:
+        if s.screen not in best or _page_error(best[s.screen]):
+            best[s.screen] = s
+    return CanaryReport(list(best.values()))
+
+
+def _page_errors_only(missing: dict[str, list[str]]) -> bool:
+    return all(m.startswith("(Seite:") for labels in missing.values() for m in labels)
+
+
+@task(
+    name="canary",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[2, 5, 10],
+    retry_condition_fn=only_application_errors,
+)
+def canary(bot: Any, system: str) -> None:
+    """Open every screen the bot uses and check every field; raise `CanaryFailed` if one is gone.
+
+    Runs in the first bot session of a run (its browser, login and seat), before any item.
+    """
+    report = bot.check()
+    for _ in range(_RECHECKS):
+        if report.ok or not _page_errors_only(report.missing()):
+            break
+        report = _best_of(report, bot.check())
+    if report.ok:
+        return
+    missing = report.missing()
+    if _page_errors_only(missing):
+        raise ApplicationError(
+            f"{system} nicht erreichbar: {sorted(missing)}", code="backoffice-unavailable"
+        )
+    named = "; ".join(f"{screen}: {', '.join(labels)}" for screen, labels in missing.items())
+    raise CanaryFailed(
+        f"{system} hat sich geändert, es fehlt: {named}. Es wurden keine Daten verarbeitet.",
+        code="canary",
+    )

@@ -1,0 +1,172 @@
+"""The bodies of ``<process>-klaerfall`` and ``<process>-freigabe`` (see `flows.engine._human`).
+
+Both wait in the Prefect UI for a clerk's form, then claim the work item from its waiting
+state and finish it with the same idempotent steps the batch uses (`Walker`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from amtsbote.store import ItemState, WorkItem
+from prefect import get_run_logger
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from prefect.runtime import flow_run
+from pydantic import Field
+
+from amtsbote import BusinessRuleError, ReviewRequired
+from flows._bridge import setup_logging
+from flows.engine._human import request_approval, retrying
+from flows.engine._process import Process
+from flows.engine._services import Services, bot_session
+from flows.engine._walk import ItemResult, Walker
+
+__all__ = ["Freigabe", "WAIT_S", "run_freigabe", "run_klaerfall"]
+
+WAIT_S = 14 * 24 * 3600  # two weeks, then the run times out and `reconcile` starts a new one
+
+
+class Freigabe(RunInput):
+    """The clerk's approval of a notice."""
+
+    freigeben: bool = Field(title="Bescheid freigeben")
+    anmerkung: str = Field("", title="Anmerkung")
+
+
+def _direct(fn: Any) -> Any:
+    return fn()
+
+
+def _links(services: Services, item_key: str, akte: str) -> dict[str, str]:
+    base = services.archive.settings.base_url.rstrip("/")
+    return {"e-Akte": f"{base}/akten/{akte}", "Vorgang": item_key}
+
+
+def _claim(services: Services, run_id: str, item_key: str, state: ItemState) -> WorkItem | None:
+    got = services.store.claim(
+        services.process.name, run_id, item_keys=[item_key], states=[state], limit=1
+    )
+    return got[0] if got else None
+
+
+def _not_waiting(item_key: str, item: WorkItem | None) -> dict[str, Any]:
+    return {
+        "item_key": item_key,
+        "outcome": "not-waiting",
+        "state": item.state.value if item else None,
+    }
+
+
+def run_klaerfall(process: Process[Any], item_key: str, reason_code: str) -> dict[str, Any]:
+    """Show the clerk what differs, wait for the decision, then finish the item."""
+    setup_logging()
+    logger = get_run_logger()
+    services = Services.from_env(process)
+    run_id = str(flow_run.id or "local")
+    review = process.review
+    account = services.settings.bot_accounts()[0]
+    walker = Walker(
+        services,
+        run_id,
+        request_review=lambda key, code, facts: run_id,  # this run is the Klärfall
+        request_approval=lambda key, ref, _: request_approval(services, key, ref),
+    )
+    try:
+        item = services.store.get(process.name, item_key)
+        if item is None or item.state != ItemState.KLAERFALL or review is None:
+            return _not_waiting(item_key, item)
+        received = retrying("load", lambda: walker.load(item))
+        akte = f"{process.name.upper()}-{item_key}"
+        retrying("file", lambda: walker.archive(received, akte, []))
+
+        def look() -> ItemResult | ReviewRequired | None:
+            claimed = _claim(services, run_id, item_key, ItemState.KLAERFALL)
+            if claimed is None:
+                return None
+            with bot_session(services, account, run_id) as bot:
+                try:
+                    return walker._walk(claimed, received, _direct, bot, "approved", None)
+                except ReviewRequired as exc:
+                    walker._transition(
+                        claimed, ItemState.KLAERFALL, error_code=exc.code, human_run=run_id
+                    )
+                    return exc
+
+        found = retrying("look", look)
+        if found is None:
+            return _not_waiting(item_key, services.store.get(process.name, item_key))
+        if isinstance(found, ItemResult):  # resolved meanwhile (fixed in the back office)
+            return found.__dict__
+        answer = pause_flow_run(
+            wait_for_input=review.form.with_initial_data(
+                description=review.describe(found, _links(services, item_key, akte)),
+                **review.initial,
+            ),
+            timeout=WAIT_S,
+            key=f"klaerfall-{item_key}",
+        )
+        decision = review.decide(answer)
+        walker.audit(item_key, "klaerfall", "decided:" + ("reject" if decision.reject else "enter"))
+        logger.info("Entscheidung: %s", "ablehnen" if decision.reject else "übernehmen")
+
+        def finish() -> dict[str, Any]:
+            claimed = _claim(services, run_id, item_key, ItemState.KLAERFALL)
+            if claimed is None:
+                return _not_waiting(item_key, services.store.get(process.name, item_key))
+            if decision.reject is not None:
+                error = BusinessRuleError(decision.reject, code="rejected-by-clerk")
+                return walker.reject(claimed, received, error).__dict__
+            with bot_session(services, account, run_id) as bot:
+                return walker.settle(
+                    claimed,
+                    received,
+                    lambda: walker._walk(
+                        claimed, received, _direct, bot, "approved", decision.option
+                    ),
+                ).__dict__
+
+        return retrying("finish", finish)
+    finally:
+        services.close()
+
+
+def run_freigabe(process: Process[Any], item_key: str, aktenzeichen: str) -> dict[str, Any]:
+    """Wait for a clerk's approval of the notice, then archive, deliver, done."""
+    setup_logging()
+    services = Services.from_env(process)
+    run_id = str(flow_run.id or "local")
+    walker = Walker(services, run_id)
+    try:
+        item = services.store.get(process.name, item_key)
+        if item is None or item.state != ItemState.AWAITING_APPROVAL:
+            return _not_waiting(item_key, item)
+        decision = pause_flow_run(
+            wait_for_input=Freigabe.with_initial_data(
+                description=(
+                    f"### Freigabe: {process.title}, Aktenzeichen {aktenzeichen}\n\n"
+                    f"Vorgang `{item_key}`. Der Fall ist im {process.bot.system} angelegt; "
+                    "bitte prüfen Sie ihn dort und geben Sie den Bescheid frei."
+                ),
+                freigeben=True,
+            ),
+            timeout=WAIT_S,
+            key=f"freigabe-{item_key}",
+        )
+
+        def finish() -> dict[str, Any]:
+            claimed = _claim(services, run_id, item_key, ItemState.AWAITING_APPROVAL)
+            if claimed is None:
+                return _not_waiting(item_key, services.store.get(process.name, item_key))
+            if not decision.freigeben:
+                walker._transition(claimed, ItemState.KLAERFALL, error_code="approval-declined")
+                walker.audit(item_key, "approval", "declined", aktenzeichen=aktenzeichen)
+                return {"item_key": item_key, "outcome": "declined"}
+            walker.audit(item_key, "approval", "by-clerk", aktenzeichen=aktenzeichen)
+            account = services.settings.bot_accounts()[0]
+            with bot_session(services, account, run_id) as bot:
+                return walker.work(claimed, _direct, bot, approval="approved").__dict__
+
+        return retrying("finish", finish)
+    finally:
+        services.close()
