@@ -8,7 +8,8 @@ PostgreSQL needs none of that: writes lock the rows they touch (``FOR UPDATE``, 
 ``SKIP LOCKED``).
 
 `translate_errors` is the store's edge: an unreachable or locked database becomes
-``ApplicationError(code="store-unavailable")`` (retryable); statement parameters are never
+``ApplicationError(code="store-unavailable")`` (retryable), a database without the tables
+``ApplicationError(code="store-schema")``; statement parameters are never
 put into error messages (``hide_parameters``), so no payload or key reaches a log.
 """
 
@@ -17,13 +18,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from amtsbote._errors import ApplicationError
@@ -115,13 +116,32 @@ def translate_errors(action: str) -> Iterator[None]:
     """Turn "the database is not there or too busy" into a retryable `ApplicationError`."""
     try:
         yield
-    except (OperationalError, InterfaceError, PoolTimeout) as exc:
-        cause = getattr(exc, "orig", None) or exc
-        log.warning("store-unavailable", action=action, error=type(cause).__name__)
-        raise ApplicationError(
-            f"Arbeitsvorrat nicht erreichbar ({action}: {type(cause).__name__})",
-            code="store-unavailable",
-        ) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        if _missing_table(exc.orig):
+            log.warning("store-not-migrated", action=action)
+            raise ApplicationError(
+                "Der Arbeitsvorrat hat noch keine Tabellen: amtsbote store upgrade ausführen",
+                code="store-schema",
+            ) from exc
+        if isinstance(exc, ProgrammingError):
+            raise
+        _unavailable(action, exc)
+    except (InterfaceError, PoolTimeout) as exc:
+        _unavailable(action, exc)
+
+
+def _missing_table(orig: BaseException | None) -> bool:
+    # SQLite says so in words, PostgreSQL by SQLSTATE 42P01 (undefined_table)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
+
+
+def _unavailable(action: str, exc: Exception) -> NoReturn:
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("store-unavailable", action=action, error=type(cause).__name__)
+    raise ApplicationError(
+        f"Arbeitsvorrat nicht erreichbar ({action}: {type(cause).__name__})",
+        code="store-unavailable",
+    ) from exc
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -1,10 +1,10 @@
 """Settings of the work-item store (env prefix ``AMTSBOTE_STORE_``).
 
 By default the store is an SQLite file under the data dir with a key file beside it that is
-generated on first use, so one machine needs no configuration at all. A PostgreSQL store (for
-several workers on several machines) needs its key given explicitly: ``AMTSBOTE_STORE_KEYS``
-(a key, a comma-separated list or a JSON list, newest first; each may be
-``prefect-secret:<block>``) or a key file that exists (``AMTSBOTE_STORE_KEY_FILE``).
+generated on first use, so one machine needs no configuration at all. A store given by URL
+(PostgreSQL, for several workers on several machines) needs its key given explicitly:
+``AMTSBOTE_STORE_KEYS`` (a key, a comma-separated list or a JSON list, newest first; each may
+be ``prefect-secret:<block>``) or a key file named in ``AMTSBOTE_STORE_KEY_FILE``.
 """
 
 from __future__ import annotations
@@ -72,19 +72,28 @@ class StoreSettings(SecretSettings):
         """The keys, newest first: the setting, else the key file.
 
         The key file is generated when it is missing only for the embedded default store (no
-        URL set); any other store must be given its key, so that no second key appears by
-        accident beside a database that already holds payloads.
+        URL set). A store given by URL takes its key from `keys` or from a key file named in
+        `key_file`, never from a file found by default: a worker on another machine would
+        otherwise encrypt with a key of its own that no other worker can open.
 
         Raises:
             ApplicationError: ``store-key`` when there is no key.
         """
         if self.keys:
             return [key.get_secret_value() for key in self.keys]
-        path = self.resolved_key_file(core)
         if self.url is None:
-            return ensure_key_file(path)
-        if path.exists():
-            return read_key_file(path)
+            return ensure_key_file(self.resolved_key_file(core))
+        if self.key_file is not None:
+            try:
+                keys = read_key_file(self.key_file)
+            except OSError as exc:
+                raise ApplicationError(
+                    f"Schlüsseldatei des Arbeitsvorrats nicht lesbar: {self.key_file} "
+                    f"({type(exc).__name__})",
+                    code="store-key",
+                ) from None
+            if keys:
+                return keys
         raise ApplicationError(
             "Kein Schlüssel für den Arbeitsvorrat unter AMTSBOTE_STORE_URL: "
             "AMTSBOTE_STORE_KEYS oder AMTSBOTE_STORE_KEY_FILE setzen "
