@@ -116,7 +116,7 @@ def test_depth_one_runs_items_strictly_in_turn() -> None:
     def work(desk: BotDesk) -> None:
         threads.add(threading.current_thread().name)
         for item in _take(todo):
-            desk.register(item)
+            desk.call(lambda i=item: bot.register(i))
 
     run_pipeline(bot, 1, work)
     assert bot.registered == ["a", "b", "c"] and len(threads) == 1
