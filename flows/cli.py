@@ -3,6 +3,11 @@
 amtsbote audit verify [--path FILE]     recompute the hash chain, name the first bad line
 amtsbote audit report [--day YYYY-MM-DD] write the day's DOCX report (no Prefect server needed)
 amtsbote evidence purge [--days N]      delete evidence folders older than the retention
+amtsbote store upgrade                  migrate the work-item store to the newest schema
+amtsbote store counts [--process P]     work items per state
+amtsbote store purge                    delete payloads of items ended before the retention
+amtsbote store rotate-keys              re-encrypt all payloads with the newest key
+amtsbote store new-key                  print a fresh key for AMTSBOTE_STORE_KEYS
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from amtsbote import AmtsboteSettings, AuditTrail, verify_trail
+
+if TYPE_CHECKING:
+    from amtsbote.store import WorkItemStore
 
 __all__ = ["main"]
 
@@ -53,6 +62,41 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace) -> int:
+    from amtsbote import AmtsboteError
+    from amtsbote.store import WorkItemStore, new_key
+
+    if args.cmd == "new-key":
+        print(new_key())
+        return 0
+    try:
+        return _store_command(WorkItemStore.from_settings(), args)
+    except AmtsboteError as exc:
+        print(f"amtsbote store {args.cmd}: {exc} [{exc.code}]", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a malformed AMTSBOTE_STORE_URL
+        print(f"amtsbote store {args.cmd}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _store_command(store: WorkItemStore, args: argparse.Namespace) -> int:
+    with store:
+        if args.cmd == "upgrade":
+            store.upgrade()
+            print(f"work-item store at the newest schema: {store!r}")
+        elif args.cmd == "counts":
+            counts = store.counts(args.process)
+            width = max(len(state) for state in counts)
+            for state, n in counts.items():
+                print(f"{state:<{width}}  {n:>8}")
+            print(f"{'total':<{width}}  {sum(counts.values()):>8}")
+        elif args.cmd == "purge":
+            print(f"deleted {store.purge_payloads()} payloads ended over the retention period ago")
+        elif args.cmd == "rotate-keys":
+            print(f"re-encrypted {store.rotate_keys()} payloads with the newest key")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="amtsbote", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -69,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     p = evidence.add_parser("purge", help="delete evidence older than the retention period")
     p.add_argument("--days", type=int)
     p.set_defaults(fn=_purge)
+    store = sub.add_parser("store").add_subparsers(dest="cmd", required=True)
+    store.add_parser("upgrade", help="migrate the work-item store").set_defaults(fn=_store)
+    c = store.add_parser("counts", help="work items per state")
+    c.add_argument("--process")
+    c.set_defaults(fn=_store)
+    store.add_parser("purge", help="delete payloads after the retention").set_defaults(fn=_store)
+    store.add_parser("rotate-keys", help="re-encrypt with the newest key").set_defaults(fn=_store)
+    store.add_parser("new-key", help="print a fresh Fernet key").set_defaults(fn=_store)
     args = parser.parse_args(argv)
     return int(args.fn(args))
 

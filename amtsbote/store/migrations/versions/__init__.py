@@ -1,0 +1,1 @@
+"""Alembic revisions of the work-item store, one module each (oldest first by revision chain)."""

@@ -1,0 +1,1 @@
+"""Tests of the work-item store on real databases (SQLite file, PostgreSQL)."""
