@@ -26,10 +26,10 @@ $(CHROMIUM) $(HEADLESS_SHELL):
 
 # Musterstadt + Prefect server + worker under var/demo, one hundesteuer run; keeps running.
 demo: setup
-	$(BIN)/python -m flows.demo
+	$(BIN)/python -m demo
 
 demo-stop: setup
-	$(BIN)/python -m flows.demo stop
+	$(BIN)/python -m demo stop
 
 test: setup
 	$(BIN)/python -m pytest

@@ -27,10 +27,10 @@ import httpx
 
 from bench._data import Applications, ItemVariant
 from bench._memory import MemorySampler
-from bench._prefect import start_prefect
 from bench._report import VariantStats, chart, ratios, table, write_json
 from bench._town import start_town
 from bench.amtsbote_flow import FlowWorker
+from demo import PrefectServer
 
 __all__ = ["BenchConfig", "main", "run_bench"]
 
@@ -170,12 +170,12 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         worker: FlowWorker | None = None
         flow_keys: list[str] = []
         if config.flows:
-            (tmp / "prefect").mkdir()
-            prefect = stack.enter_context(start_prefect(tmp / "prefect"))
+            quiet = {"PREFECT_LOGGING_LEVEL": "WARNING"}
+            prefect = stack.enter_context(PrefectServer(tmp / "prefect", settings=quiet))
             sampler.watch("Prefect server", prefect.pid)
             _seat_limit(prefect.api_url, max(config.sessions))
             accounts = [f"bot{i}" for i in range(1, max(config.sessions) + 1)]
-            env = {**prefect.env, **town.env(tmp / "amtsbote", accounts)}
+            env = prefect.environ(town.env(tmp / "amtsbote", accounts))
             worker = FlowWorker(town, env, tmp / "flow.log")
             worker.start()
             stack.callback(worker.close)

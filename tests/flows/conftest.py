@@ -100,7 +100,7 @@ def flow_runner(
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.serve"],
-            env={**prefect_server.env, **env},
+            env=prefect_server.environ(env),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -80,7 +80,7 @@ def deployed_run(
 
 
 def _open_deployment(page: Page, server: PrefectServer, deployed: DeployedRun) -> None:
-    page.goto(f"{server.url}/deployments")
+    page.goto(f"{server.ui_url}/deployments")
     # Each row links the deployment's name first, then its flow's (both "hundesteuer").
     page.get_by_role("link", name="hundesteuer", exact=True).first.click()
     expect(page).to_have_url(

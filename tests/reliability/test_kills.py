@@ -131,7 +131,7 @@ def test_hard_kills_and_browser_crash_keep_exactly_once(
     apps = generate_applications(N_ITEMS, bad_share=0.0)
     with town.portal.sender_client() as sender:
         ids = [sender.submit_application(a.data, a.attachments)["submissionId"] for a in apps]
-    env = {**prefect_server.env, **town.env}
+    env = prefect_server.environ(town.env)
     log = tmp_path / "flow.log"
     kills: list[Kill] = []
 

@@ -25,10 +25,10 @@ from typing import Any
 import asyncpg
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
-from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
+from demo import PREFECT_BIN, PrefectServer
 from sandbox.seed import SeededApplication, generate_applications, seed_portal
-from tests.fixtures.prefect import PREFECT_BIN, PrefectServer, _free_port, _wait_healthy
+from tests.fixtures.prefect import QUIET
 from tests.flows.conftest import Musterstadt
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,38 +79,14 @@ def fresh_database() -> Iterator[str]:
 @contextlib.contextmanager
 def postgres_prefect_server(home: Path, database_url: str) -> Iterator[PrefectServer]:
     """``prefect server start`` on `database_url`, with this process pointed at it."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": f"{url}/api",
-        "PREFECT_API_DATABASE_CONNECTION_URL": database_url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-        "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+    settings = {
+        **QUIET,
         # expired seat leases are reclaimed within seconds instead of 15 s
         "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "2",
     }
-    log = home / "server.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [PREFECT_BIN, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_healthy(f"{url}/api", proc, log)
-        with temporary_settings(updates={PREFECT_API_URL: f"{url}/api", PREFECT_HOME: str(home)}):
-            yield PrefectServer(url=url, api_url=f"{url}/api", home=home, env=env, log=log)
-    finally:
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=10)
-        _stop_group(proc)
+    with PrefectServer(home, database_url=database_url, settings=settings) as server:
+        with server.use():
+            yield server
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
@@ -128,7 +104,7 @@ def prefect_cli(server: PrefectServer, env: dict[str, str], *args: str) -> str:
     """Run a ``prefect`` command against `server` from the repository root."""
     done = subprocess.run(
         [PREFECT_BIN, "--no-prompt", *args],
-        env={**server.env, **env},
+        env=server.environ(env),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -233,7 +209,7 @@ def workers(
                 proc = subprocess.Popen(
                     [PREFECT_BIN, "worker", "start", "--pool", POOL, "--type", "process"]
                     + ["--name", name, "--limit", str(limit)],
-                    env={**server.env, **env},
+                    env=server.environ(env),
                     cwd=REPO,
                     stdout=out,
                     stderr=subprocess.STDOUT,
