@@ -26,13 +26,14 @@ from demo._common import (
     DemoLayout,
     say,
 )
+from demo._setup import FLOW as PROCESS
 from demo._setup import KLAERFALL_TAG, RESULT_COLUMN, SUMMARY_ARTIFACT
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
 #: Outcomes of the summary artifact and how the report names them, in print order.
-_OUTCOMES = {"accepted": "verarbeitet (Bescheid)", "rejected": "abgelehnt", "klaerfall": "Klärfall"}
+_OUTCOMES = {"done": "verarbeitet (Bescheid)", "rejected": "abgelehnt", "klaerfall": "Klärfall"}
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,20 @@ def _audit_verify(env: dict[str, str]) -> tuple[bool, str]:
     return result.returncode == 0, (result.stdout + result.stderr).strip()
 
 
+def _queue_counts(env: dict[str, str]) -> str:
+    """The work queue per state, as an admin reads it (``amtsbote store counts``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flows", "store", "counts", "--process", PROCESS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return (result.stdout + result.stderr).rstrip()
+
+
 def _clerk_login() -> str:
     from sandbox.steuer import SteuerConfig
 
@@ -154,6 +169,7 @@ def report(layout: DemoLayout, run: FlowRun, env: dict[str, str], started: float
     counts = count_outcomes(run)
     klaerfall = _wait_klaerfall_paused(counts.klaerfall) if counts else []
     ok_audit, audit_text = _audit_verify(env)
+    queue = _queue_counts(env)
     steuer_login = _clerk_login()
     elapsed = time.monotonic() - started
 
@@ -164,6 +180,10 @@ def report(layout: DemoLayout, run: FlowRun, env: dict[str, str], started: float
             say(f"  {label + ':':<22} {value}")
     elif run.state and run.state.message:
         say(f"  {run.state.message}")
+    say()
+    say("Arbeitsvorrat (amtsbote store counts):")
+    for line in queue.splitlines():
+        say(f"  {line}")
     say()
     say(f"Prefect-UI:          {PREFECT_URL}")
     say(f"  dieser Lauf:       {PREFECT_URL}/runs/flow-run/{run.id}")

@@ -114,7 +114,7 @@ def test_count_outcomes_of_a_completed_run(monkeypatch: pytest.MonkeyPatch) -> N
     from prefect.client.schemas.objects import FlowRun
     from prefect.states import Completed, Failed
 
-    results = ["accepted"] * 3 + ["rejected", "klaerfall", "failed"]
+    results = ["done"] * 3 + ["rejected", "klaerfall", "failed"]
     rows = [{"Ergebnis": r} for r in results]
     monkeypatch.setattr(_report, "_summary_rows", lambda run_id: rows)
     counts = _report.count_outcomes(FlowRun(flow_id=uuid.uuid4(), state=Completed()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.intake import IntakeParams, batch_key, plan_batches
+from flows.engine import IntakeParams, batch_key, plan_batches
 
 
 def test_batch_key_is_stable_and_order_free() -> None:
@@ -27,6 +27,6 @@ def test_plan_batches_rejects_empty_batches() -> None:
 
 
 def test_intake_params_bounds() -> None:
-    assert IntakeParams().deployment == "hundesteuer/hundesteuer"
+    assert IntakeParams().deployment == ""  # the process's own batch deployment
     with pytest.raises(ValueError):
         IntakeParams(batch_size=0)
