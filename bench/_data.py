@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from connectors.portal import DogTaxApplication, parse_application
+from connectors.records.hundesteuer import DogTaxApplication, parse_application
 from sandbox.seed import GeneratedApplication, generate_applications
 
 __all__ = ["AKTENZEICHEN", "Applications", "Fields", "ItemVariant", "fields_of"]

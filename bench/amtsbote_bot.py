@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from bench._data import AKTENZEICHEN
 from bots import BotAccount, BrowserSession
 from bots.steuer import HundesteuerBot, SteuerSettings
-from connectors.portal import DogTaxApplication
+from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["AmtsboteBot"]
 

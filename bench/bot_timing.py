@@ -22,7 +22,7 @@ from schwifty import IBAN
 
 from bots import BotAccount, BrowserSession
 from bots.steuer import HundesteuerBot, SteuerSettings
-from connectors.portal import DogTaxApplication, parse_application
+from connectors.records.hundesteuer import DogTaxApplication, parse_application
 from sandbox._common import serve_in_thread
 from sandbox.steuer import SteuerConfig, create_app
 

@@ -1,7 +1,7 @@
 """The bot of the Fachverfahren Steuern (dog tax): `HundesteuerBot` and its page objects.
 
 ``HundesteuerBot(session, SteuerSettings(), BotAccount()).register(application)`` enters a
-`connectors.portal.DogTaxApplication` exactly once and returns a `Registration`;
+`connectors.records.hundesteuer.DogTaxApplication` exactly once and returns a `Registration`;
 ``bot.check()`` is the canary a nightly run calls first. Page objects live in
 `bots.steuer.pages`.
 """

@@ -47,7 +47,7 @@ from .pages import (
 )
 
 if TYPE_CHECKING:
-    from connectors.portal import DogTaxApplication
+    from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["HundesteuerBot", "Registration", "parse_amount"]
 

@@ -35,6 +35,7 @@ from typing import Any, Final
 
 import httpx
 from joserfc.jwk import RSAKey
+from pydantic import BaseModel
 
 from amtsbote import ApplicationError, ReviewRequired, get_logger
 from connectors.portal._crypto import (
@@ -48,9 +49,15 @@ from connectors.portal._crypto import (
     verify_hash,
     verify_set,
 )
-from connectors.portal._problems import Problem, SubmissionInvalid, problem
-from connectors.portal._records import DogTaxApplication, parse_application
 from connectors.portal._settings import PortalSettings
+from connectors.records import (
+    Envelope,
+    Problem,
+    SubmissionInvalid,
+    parse_record,
+    problem,
+    record_type,
+)
 
 __all__ = [
     "ACCEPT",
@@ -133,6 +140,51 @@ class ReceivedSubmission:
     metadata: dict[str, Any] = field(repr=False)
     data: bytes = field(repr=False)
     data_json: Any = field(repr=False, default=None)
+
+    def envelope(self) -> Envelope:
+        """What the record may take from the submission besides its data."""
+        return Envelope(
+            item_key=self.submission_id,
+            case_id=self.case_id,
+            attachment_types=tuple(a.mime_type for a in self.attachments),
+        )
+
+    def record(self, *, today: date | None = None) -> BaseModel:
+        """Validate the data into the record registered for its schema (`connectors.records`).
+
+        Args:
+            today: Day to check dates against (default: today).
+
+        Returns:
+            The typed record of the submission's service, as registered for its schema.
+
+        Raises:
+            SubmissionInvalid: No record for the schema (``schema-unsupported``), data that is
+                no JSON, or data that breaks the schema or a rule of the record; carries
+                `submission_id` and `case_id`, ready for `PortalClient.reject`.
+        """
+        try:
+            record_type(self.schema_uri)  # an unknown form first, whatever its data
+            if self.data_json is None:
+                raise SubmissionInvalid(
+                    [
+                        problem(
+                            "syntax-violation",
+                            "Die Antragsdaten sind kein JSON.",
+                            code="data-syntax",
+                        )
+                    ]
+                )
+            return parse_record(
+                self.schema_uri, self.data_json, envelope=self.envelope(), today=today
+            )
+        except SubmissionInvalid as exc:
+            exc.submission_id = self.submission_id
+            exc.case_id = self.case_id
+            log.warning(
+                "portal.submission_invalid", submission_id=self.submission_id, codes=exc.codes
+            )
+            raise
 
 
 @dataclass(frozen=True)
@@ -491,6 +543,17 @@ class PortalClient:
                 ]
             )
         assert isinstance(structure, dict) and isinstance(data_spec, dict)
+        wanted = self.settings.schema_uri
+        if wanted is not None and schema.get("schemaUri") != wanted:
+            raise invalid(
+                [
+                    problem(
+                        "unsupported-schema",
+                        "Das Antragsformular wird von dieser Stelle nicht unterstützt.",
+                        code="schema-unsupported",
+                    )
+                ]
+            )
         problems: list[Problem] = []
 
         data = b""
@@ -614,56 +677,6 @@ class PortalClient:
             sha512=digest,
             content=content,
         )
-
-    def to_application(
-        self, received: ReceivedSubmission, *, today: date | None = None
-    ) -> DogTaxApplication:
-        """Validate a fetched Hundesteuer submission into its typed record.
-
-        Args:
-            received: From `fetch`.
-            today: Day to check dates against (default: today).
-
-        Raises:
-            SubmissionInvalid: Another schema, or the data breaks the schema or a rule
-                (``insurance-missing`` for a listed breed without a PDF certificate).
-        """
-        try:
-            if received.schema_uri != self.settings.schema_uri:
-                raise SubmissionInvalid(
-                    [
-                        problem(
-                            "unsupported-schema",
-                            "Das Antragsformular wird von dieser Stelle nicht unterstützt.",
-                            code="schema-unsupported",
-                        )
-                    ]
-                )
-            if received.data_json is None:
-                raise SubmissionInvalid(
-                    [
-                        problem(
-                            "syntax-violation",
-                            "Die Antragsdaten sind kein JSON.",
-                            code="data-syntax",
-                        )
-                    ]
-                )
-            has_pdf = any(a.mime_type == PDF for a in received.attachments)
-            return parse_application(
-                received.data_json,
-                reference=received.submission_id,
-                case_id=received.case_id,
-                has_insurance_certificate=has_pdf,
-                today=today,
-            )
-        except SubmissionInvalid as exc:
-            exc.submission_id = received.submission_id
-            exc.case_id = received.case_id
-            log.warning(
-                "portal.submission_invalid", submission_id=received.submission_id, codes=exc.codes
-            )
-            raise
 
     # --- events ---------------------------------------------------------------------------
 
