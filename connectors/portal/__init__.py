@@ -32,12 +32,12 @@ from connectors.portal._callbacks import (
     sign_callback,
     verify_callback,
 )
-from connectors.portal._client import (
+from connectors.portal._client import PortalClient
+from connectors.portal._models import (
     ACCEPT,
     REJECT,
     AuthenticationTags,
     EventResult,
-    PortalClient,
     PortalEvent,
     ReceivedAttachment,
     ReceivedSubmission,
