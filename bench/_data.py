@@ -74,7 +74,7 @@ class Fields:
 
 
 def fields_of(app: DogTaxApplication) -> Fields:
-    """The form values of `app` (the same mapping as `bots.steuer.HundesteuerBot`)."""
+    """The form values of `app` (the same mapping as `bots.steuer.SteuerBot`)."""
     o, d, s = app.owner, app.dog, app.sepa_mandate
     return Fields(
         reference=app.reference,
