@@ -3,7 +3,7 @@
 Why a base class: every back-office bot needs the same care — re-login when the session times
 out, click away maintenance notices, turn Playwright's errors into the kernel's error tree,
 retry system failures with backoff (fresh context, then fresh browser), never double-submit,
-and leave evidence only for failing items. A concrete bot (e.g. `bots.steuer.HundesteuerBot`)
+and leave evidence only for failing items. A concrete bot (e.g. `bots.steuer.SteuerBot`)
 supplies `login()`, its page objects and its business steps.
 """
 

@@ -80,7 +80,6 @@ class ItemResult:
 
 class Portal(Protocol):
     def fetch(self, submission_id: str) -> Any: ...
-    def to_application(self, received: Any) -> Any: ...
     def accept(self, received: Any) -> Any: ...
     def reject(self, submission_id: str, case_id: str, problems: Any) -> Any: ...
     def reply(self, case_id: str, reply_id: str, title: str, attachments: Any = ()) -> Any: ...
@@ -155,7 +154,7 @@ class ItemProcessor:
     def receive(self, submission_id: str) -> tuple[Any, Any]:
         """Fetch, decrypt, verify and validate. Raises BusinessRuleError for bad submissions."""
         received = self.portal.fetch(submission_id)
-        application = self.portal.to_application(received)
+        application = received.record()
         self._audit(submission_id, "received", "ok", case_id=str(received.case_id))
         return received, application
 

@@ -26,7 +26,7 @@ from amtsbote import (
     resolve_secret,
 )
 from bots import BotAccount, BrowserSession, BrowserSettings
-from bots.steuer import HundesteuerBot, SteuerSettings
+from bots.steuer import SteuerBot, SteuerSettings
 from connectors.archive import EakteClient, EakteSettings
 from connectors.documents import render_dog_tax_notice
 from connectors.mail import Mailer, MailSettings, review_notice
@@ -158,10 +158,10 @@ class Services:
 
 
 @contextlib.contextmanager
-def bot_session(services: Services, account: BotAccount, run_id: str) -> Iterator[HundesteuerBot]:
+def bot_session(services: Services, account: BotAccount, run_id: str) -> Iterator[SteuerBot]:
     """A logged-in Hundesteuer bot in its own browser (lives in the calling thread)."""
     with BrowserSession(services.browser) as session:
-        bot = HundesteuerBot(
+        bot = SteuerBot(
             session,
             services.steuer,
             account,

@@ -1,15 +1,15 @@
-"""The bot of the Fachverfahren Steuern (dog tax): `HundesteuerBot` and its page objects.
+"""The bot of the Fachverfahren Steuern: `SteuerBot` and its page objects.
 
-``HundesteuerBot(session, SteuerSettings(), BotAccount()).register(application)`` enters a
-`connectors.portal.DogTaxApplication` exactly once and returns a `Registration`;
-``bot.check()`` is the canary a nightly run calls first. Page objects live in
-`bots.steuer.pages`.
+``SteuerBot(session, SteuerSettings(), BotAccount())`` logs in and out of the tax back office,
+and ``bot.check()`` is the canary a nightly run calls first; both serve every tax process.
+``bot.register(application)`` enters a `connectors.records.hundesteuer.DogTaxApplication`
+exactly once and returns a `Registration`. Page objects live in `bots.steuer.pages`.
 """
 
 from __future__ import annotations
 
 from ._settings import SteuerSettings
-from .bot import HundesteuerBot, Registration, parse_amount
+from .bot import Registration, SteuerBot, parse_amount
 from .pages import LoginRejected
 
-__all__ = ["HundesteuerBot", "LoginRejected", "Registration", "SteuerSettings", "parse_amount"]
+__all__ = ["LoginRejected", "Registration", "SteuerBot", "SteuerSettings", "parse_amount"]

@@ -16,11 +16,11 @@ from playwright.sync_api import Route
 
 from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
 from bots import CanaryFailed, RetryPolicy
-from bots.steuer import HundesteuerBot, LoginRejected
+from bots.steuer import LoginRejected, SteuerBot
 from bots.steuer.pages import CaseFormPage
 from tests.fixtures.bots import make_application
 
-MakeBot = Callable[..., HundesteuerBot]
+MakeBot = Callable[..., SteuerBot]
 
 
 def _cases(server: Any, reference: str) -> list[dict[str, Any]]:
