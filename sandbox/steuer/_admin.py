@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, HTTPException
 
 from sandbox._common import require_bearer
 from sandbox.steuer._config import BREEDS
@@ -14,7 +14,7 @@ __all__ = ["admin_routes"]
 
 
 def admin_routes(st: SteuerState) -> APIRouter:
-    """``GET /admin/export`` and ``POST /admin/reset``."""
+    """``/admin/export``, ``/admin/reset`` and ``/admin/accounts`` (counters, unlock)."""
     router = APIRouter()
     admin = require_bearer(st.config.admin_token)
 
@@ -73,5 +73,25 @@ def admin_routes(st: SteuerState) -> APIRouter:
         admin(authorization)
         st.db.reset()
         return {"reset": True}
+
+    def known(username: str) -> str:
+        if username not in st.config.accounts:
+            raise HTTPException(status_code=404, detail="unknown account")
+        return username
+
+    @router.get("/admin/accounts", include_in_schema=False)
+    def accounts(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        admin(authorization)
+        return {"lockout_after": st.knobs.lockout_after, "accounts": st.locks.states()}
+
+    @router.get("/admin/accounts/{username}", include_in_schema=False)
+    def account(username: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        admin(authorization)
+        return st.locks.state(known(username))
+
+    @router.post("/admin/accounts/{username}/unlock", include_in_schema=False)
+    def unlock(username: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        admin(authorization)
+        return st.locks.unlock(known(username))
 
     return router

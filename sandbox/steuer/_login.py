@@ -1,7 +1,8 @@
 """Login, logout and the start page of the Fachverfahren Steuern.
 
 A session ends a fixed time after login (knob ``session_lifetime_s``); a new login ends the
-browser's previous session, so one browser never holds two seats.
+browser's previous session, so one browser never holds two seats. With the knob
+``lockout_after`` set, failed logins lock the account (see `sandbox.steuer._accounts`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from sandbox.steuer._accounts import LoginOutcome
 from sandbox.steuer._state import (
     PRE_COOKIE,
     SESSION_COOKIE,
@@ -19,7 +21,13 @@ from sandbox.steuer._state import (
     safe_next,
 )
 
-__all__ = ["login_routes"]
+__all__ = ["ACCOUNT_LOCKED", "WRONG_CREDENTIALS", "login_routes"]
+
+WRONG_CREDENTIALS = "Benutzername oder Passwort falsch."
+ACCOUNT_LOCKED = (
+    "Konto gesperrt: zu viele fehlgeschlagene Anmeldungen. "
+    "Bitte wenden Sie sich an die Systemverwaltung."
+)
 
 
 def login_routes(st: SteuerState) -> APIRouter:
@@ -69,10 +77,13 @@ def login_routes(st: SteuerState) -> APIRouter:
         user = form.get("login_user", "").strip()
         password = form.get("login_password", "")
         expected = st.config.accounts.get(user)
-        if expected is None or not secrets.compare_digest(password.encode(), expected.encode()):
-            return login_page(
-                request, next, "Benutzername oder Passwort falsch.", {"login_user": user}, 200
-            )
+        if expected is None:
+            return login_page(request, next, WRONG_CREDENTIALS, {"login_user": user}, 200)
+        password_ok = secrets.compare_digest(password.encode(), expected.encode())
+        outcome = st.locks.attempt(user, password_ok, st.knobs.lockout_after)
+        if outcome is not LoginOutcome.OK:
+            alert = WRONG_CREDENTIALS if outcome is LoginOutcome.WRONG else ACCOUNT_LOCKED
+            return login_page(request, next, alert, {"login_user": user}, 200)
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             st.db.end_session(old)

@@ -22,6 +22,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sandbox._common import FaultState
+from sandbox.steuer._accounts import AccountLocks
 from sandbox.steuer._config import BREEDS, SteuerConfig, SteuerFaults
 from sandbox.steuer._db import SteuerDB
 from sandbox.steuer._layout import decode_form, layout
@@ -59,6 +60,7 @@ class SteuerState:
         self.config = config
         self.faults = FaultState(config.initial_faults(), seed=config.seed)
         self.db = SteuerDB(config.data_dir / "steuer.sqlite3")
+        self.locks = AccountLocks(self.db, config.accounts)
         self.secret = secrets.token_bytes(32)
         self.notice_rng = random.Random(None if config.seed is None else config.seed + 1)
         self.env = jinja2.Environment(
