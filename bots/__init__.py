@@ -6,6 +6,8 @@
   translated into the kernel tree, `run_item()` with `RetryPolicy` and failure-only evidence.
 - `PageObject`: one screen, locators by role and label only, `required_locators()` for the
   canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
+- `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
+  account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
 
 One package per back office holds its page objects and bot, e.g. `bots.steuer`.
@@ -17,6 +19,7 @@ from ._bot import Bot, bot_step
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._pages import PageObject, read_table
+from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserNotFound, BrowserSession
 from ._settings import (
@@ -42,6 +45,7 @@ __all__ = [
     "CanaryReport",
     "PageObject",
     "Recovery",
+    "RefusedLogins",
     "RetryPolicy",
     "ScreenCheck",
     "SessionExpired",

@@ -2,7 +2,8 @@
 
 ``HundesteuerBot(session, SteuerSettings(), BotAccount()).register(application)`` enters a
 `connectors.portal.DogTaxApplication` exactly once and returns a `Registration`;
-``bot.check()`` is the canary a nightly run calls first. Page objects live in
+``bot.check()`` is the canary a nightly run calls first. A refused login raises the kernel's
+`amtsbote.LoginRefused` (codes ``login-refused``, ``account-locked``). Page objects live in
 `bots.steuer.pages`.
 """
 
@@ -10,6 +11,5 @@ from __future__ import annotations
 
 from ._settings import SteuerSettings
 from .bot import HundesteuerBot, Registration, parse_amount
-from .pages import LoginRejected
 
-__all__ = ["HundesteuerBot", "LoginRejected", "Registration", "SteuerSettings", "parse_amount"]
+__all__ = ["HundesteuerBot", "Registration", "SteuerSettings", "parse_amount"]

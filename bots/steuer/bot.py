@@ -26,6 +26,7 @@ from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
 from .._bot import Bot
 from .._canary import CanaryReport, ScreenCheck, check_screen
 from .._pages import PageObject
+from .._refusals import RefusedLogins
 from .._retry import RetryPolicy
 from .._session import BrowserSession
 from .._settings import BotAccount
@@ -111,6 +112,7 @@ class HundesteuerBot(Bot):
         retry: Retry policy for system failures (default: `SteuerSettings.retry`).
         trace: Record a Playwright trace per item (kept only on failure).
         sleep: The backoff's wait function.
+        refusals: Where refused logins are remembered (default: under the data dir).
 
     Example:
         >>> with BrowserSession() as session, HundesteuerBot(  # doctest: +SKIP
@@ -120,6 +122,7 @@ class HundesteuerBot(Bot):
         ...     registration = bot.register(application)
     """
 
+    system: ClassVar[str | None] = "steuer"
     page_types: ClassVar[tuple[type[PageObject], ...]] = (
         LoginPage, StartPage, TaxpayerSearchPage, TaxpayerFormPage, TaxpayerPage,
         CaseFormPage, ConfirmationPage, CaseListPage,
@@ -136,6 +139,7 @@ class HundesteuerBot(Bot):
         retry: RetryPolicy | None = None,
         trace: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        refusals: RefusedLogins | None = None,
     ) -> None:
         self.settings = settings or SteuerSettings()
         super().__init__(
@@ -148,6 +152,7 @@ class HundesteuerBot(Bot):
             max_relogins=self.settings.max_relogins,
             trace=trace,
             sleep=sleep,
+            refusals=refusals,
         )
 
     def __enter__(self) -> HundesteuerBot:

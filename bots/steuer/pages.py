@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator, Page
 
-from amtsbote import AmtsboteError, BusinessRuleError
+from amtsbote import BusinessRuleError, LoginRefused
 
 from .._pages import PageObject, read_table
 
@@ -25,7 +25,6 @@ __all__ = [
     "CaseResults",
     "ConfirmationPage",
     "LoginPage",
-    "LoginRejected",
     "StartPage",
     "SteuerPage",
     "TaxpayerEntry",
@@ -45,12 +44,6 @@ _FIELD_ALERTS_JS = """el => (el.getAttribute('aria-describedby') || '').split(/\
   .map(id => id && document.getElementById(id))
   .filter(n => n && n.getAttribute('role') === 'alert')
   .map(n => n.textContent.trim())"""
-
-
-class LoginRejected(AmtsboteError):
-    """The back office refused the bot's credentials; not retried (retries lock accounts)."""
-
-    default_code = "login-rejected"
 
 
 class SteuerPage(PageObject):
@@ -98,6 +91,7 @@ class LoginPage(SteuerPage):
         self.wrong_credentials = page.get_by_role("alert").filter(
             has_text="Benutzername oder Passwort falsch."
         )
+        self.account_locked = page.get_by_role("alert").filter(has_text="Konto gesperrt")
         self.expired = page.get_by_role("alert").filter(has_text="Ihre Sitzung ist abgelaufen")
 
     def required_locators(self) -> dict[str, Locator]:
@@ -116,16 +110,30 @@ class LoginPage(SteuerPage):
         """Log in; the page must show the login form.
 
         Raises:
-            LoginRejected: "Benutzername oder Passwort falsch."
+            LoginRefused: "Benutzername oder Passwort falsch." (code ``login-refused``) or
+                "Konto gesperrt …" (code ``account-locked``); names the account only.
         """
         self.arrive_login()
         self.username.fill(username)
         self.password.fill(password)
         self._submit(self.submit_button)
         start = StartPage(self.page)
-        start.heading.or_(self.wrong_credentials).first.wait_for()
+        start.heading.or_(self.wrong_credentials).or_(self.account_locked).first.wait_for()
         if self.wrong_credentials.count():
-            raise LoginRejected("Anmeldung abgelehnt: Benutzername oder Passwort falsch.")
+            raise LoginRefused(
+                f"Anmeldung als {username!r} im Fachverfahren Steuern abgelehnt: "
+                "Benutzername oder Passwort falsch.",
+                account=username,
+                system="steuer",
+            )
+        if self.account_locked.count():
+            raise LoginRefused(
+                f"Anmeldung als {username!r} im Fachverfahren Steuern abgelehnt: Konto gesperrt "
+                "(zu viele fehlgeschlagene Anmeldungen); die Systemverwaltung muss es entsperren.",
+                account=username,
+                system="steuer",
+                code="account-locked",
+            )
         return start
 
     def arrive_login(self) -> None:
