@@ -10,6 +10,7 @@ from amtsbote._errors import (
     AmtsboteError,
     ApplicationError,
     BusinessRuleError,
+    LoginRefused,
     ReviewRequired,
     is_retryable,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "ApplicationError",
     "AuditTrail",
     "BusinessRuleError",
+    "LoginRefused",
     "Redactor",
     "ReviewRequired",
     "SecretSettings",

@@ -135,7 +135,9 @@ class AmtsboteSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AMTSBOTE_", extra="ignore")
 
-    data_dir: Path = Field(Path("var"), description="root for logs, audit, evidence")
+    data_dir: Path = Field(
+        Path("var"), description="root for logs, audit, evidence, refused-login markers"
+    )
     log_level: str = "INFO"
     log_json_file: bool = True
     console_logs: bool = True
@@ -157,6 +159,11 @@ class AmtsboteSettings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def accounts_dir(self) -> Path:
+        """Where bots remember refused logins (one marker per back office and account)."""
+        return self.data_dir / "accounts"
 
     def personal_fields(self) -> frozenset[str]:
         return PERSONAL_DATA_FIELDS | frozenset(self.extra_personal_fields)

@@ -8,7 +8,8 @@
   canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
   Shared page helpers: `read_table`, `column_headers`, `raise_validation` (a refused form as
   `BusinessRuleError` with the back office's German message and the field's label).
-- `LoginRejected`: the back office refused the credentials (never retried: accounts lock).
+- `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
+  account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
 
 One package per back office holds its page objects and bot, e.g. `bots.steuer`.
@@ -20,6 +21,7 @@ from ._bot import Bot, bot_step
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._pages import PageObject, column_headers, raise_validation, read_table
+from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserNotFound, BrowserSession
 from ._settings import (
@@ -30,7 +32,6 @@ from ._settings import (
     BrowserSettings,
 )
 from ._translate import (
-    LoginRejected,
     SessionExpired,
     http_error,
     is_crash,
@@ -49,9 +50,9 @@ __all__ = [
     "BrowserSettings",
     "CanaryFailed",
     "CanaryReport",
-    "LoginRejected",
     "PageObject",
     "Recovery",
+    "RefusedLogins",
     "RetryPolicy",
     "ScreenCheck",
     "SessionExpired",

@@ -11,10 +11,9 @@ import re
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from amtsbote import AmtsboteError, ApplicationError
+from amtsbote import ApplicationError
 
 __all__ = [
-    "LoginRejected",
     "SessionExpired",
     "is_crash",
     "translate_playwright_error",
@@ -30,16 +29,6 @@ _CRASH_MARKERS = (
     "Page crashed",
     "Connection closed",
 )
-
-
-class LoginRejected(AmtsboteError):
-    """The back office refused the bot's credentials; not retried (retries lock accounts).
-
-    Neither a `BusinessRuleError` nor an `ApplicationError`: no item is at fault, and trying
-    again only counts towards the back office's lockout. A bot's login page raises it.
-    """
-
-    default_code = "login-rejected"
 
 
 class SessionExpired(ApplicationError):

@@ -3,13 +3,14 @@
 ``SteuerBot(session, SteuerSettings(), BotAccount())`` logs in and out of the tax back office,
 and ``bot.check()`` is the canary a nightly run calls first; both serve every tax process.
 ``bot.register(application)`` enters a `connectors.records.hundesteuer.DogTaxApplication`
-exactly once and returns a `Registration`. Page objects live in `bots.steuer.pages`.
+exactly once and returns a `Registration`. A refused login raises the kernel's
+`amtsbote.LoginRefused` (codes ``login-refused``, ``account-locked``). Page objects live in
+`bots.steuer.pages`.
 """
 
 from __future__ import annotations
 
 from ._settings import SteuerSettings
 from .bot import Registration, SteuerBot, parse_amount
-from .pages import LoginRejected
 
-__all__ = ["LoginRejected", "Registration", "SteuerBot", "SteuerSettings", "parse_amount"]
+__all__ = ["Registration", "SteuerBot", "SteuerSettings", "parse_amount"]

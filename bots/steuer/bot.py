@@ -29,6 +29,7 @@ from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
 from .._bot import Bot
 from .._canary import CanaryReport
 from .._pages import PageObject
+from .._refusals import RefusedLogins
 from .._retry import RetryPolicy
 from .._session import BrowserSession
 from .._settings import BotAccount
@@ -112,6 +113,7 @@ class SteuerBot(Bot):
         retry: Retry policy for system failures (default: `SteuerSettings.retry`).
         trace: Record a Playwright trace per item (kept only on failure).
         sleep: The backoff's wait function.
+        refusals: Where refused logins are remembered (default: under the data dir).
 
     Example:
         >>> with BrowserSession() as session, SteuerBot(  # doctest: +SKIP
@@ -121,6 +123,7 @@ class SteuerBot(Bot):
         ...     registration = bot.register(application)
     """
 
+    system: ClassVar[str | None] = "steuer"
     page_types: ClassVar[tuple[type[PageObject], ...]] = (
         LoginPage, StartPage, TaxpayerSearchPage, TaxpayerFormPage, TaxpayerPage,
         CaseFormPage, ConfirmationPage, CaseListPage,
@@ -137,6 +140,7 @@ class SteuerBot(Bot):
         retry: RetryPolicy | None = None,
         trace: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        refusals: RefusedLogins | None = None,
     ) -> None:
         self.settings = settings or SteuerSettings()
         super().__init__(
@@ -149,6 +153,7 @@ class SteuerBot(Bot):
             max_relogins=self.settings.max_relogins,
             trace=trace,
             sleep=sleep,
+            refusals=refusals,
         )
 
     def __enter__(self) -> SteuerBot:

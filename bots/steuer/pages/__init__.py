@@ -8,12 +8,13 @@
 - `_base`: `SteuerPage`, the base that knows the login page (session expiry).
 
 Locators by role, label and visible text only, so the same classes work on layout v1 and v2.
-`LoginRejected` and `raise_validation` come from the bot core (`bots`) and are re-exported here.
+`raise_validation` comes from the bot core (`bots`) and is re-exported here; a refused login
+raises the kernel's `amtsbote.LoginRefused`.
 """
 
 from __future__ import annotations
 
-from bots import LoginRejected, raise_validation
+from bots import raise_validation
 
 from ._base import SteuerPage
 from ._case import CaseEntry, CaseFormPage, CaseListPage, CaseResults, ConfirmationPage
@@ -33,7 +34,6 @@ __all__ = [
     "CaseResults",
     "ConfirmationPage",
     "LoginPage",
-    "LoginRejected",
     "StartPage",
     "SteuerPage",
     "TaxpayerEntry",

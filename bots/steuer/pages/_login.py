@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page
 
-from bots import LoginRejected
+from amtsbote import LoginRefused
 
 from ._base import LOGIN_HEADING, SteuerPage
 
@@ -30,6 +30,7 @@ class LoginPage(SteuerPage):
         self.wrong_credentials = page.get_by_role("alert").filter(
             has_text="Benutzername oder Passwort falsch."
         )
+        self.account_locked = page.get_by_role("alert").filter(has_text="Konto gesperrt")
         self.expired = page.get_by_role("alert").filter(has_text="Ihre Sitzung ist abgelaufen")
 
     def required_locators(self) -> dict[str, Locator]:
@@ -48,16 +49,30 @@ class LoginPage(SteuerPage):
         """Log in; the page must show the login form.
 
         Raises:
-            LoginRejected: "Benutzername oder Passwort falsch."
+            LoginRefused: "Benutzername oder Passwort falsch." (code ``login-refused``) or
+                "Konto gesperrt …" (code ``account-locked``); names the account only.
         """
         self.arrive_login()
         self.username.fill(username)
         self.password.fill(password)
         self.submit_form(self.submit_button)
         start = StartPage(self.page)
-        start.heading.or_(self.wrong_credentials).first.wait_for()
+        start.heading.or_(self.wrong_credentials).or_(self.account_locked).first.wait_for()
         if self.wrong_credentials.count():
-            raise LoginRejected("Anmeldung abgelehnt: Benutzername oder Passwort falsch.")
+            raise LoginRefused(
+                f"Anmeldung als {username!r} im Fachverfahren Steuern abgelehnt: "
+                "Benutzername oder Passwort falsch.",
+                account=username,
+                system="steuer",
+            )
+        if self.account_locked.count():
+            raise LoginRefused(
+                f"Anmeldung als {username!r} im Fachverfahren Steuern abgelehnt: Konto gesperrt "
+                "(zu viele fehlgeschlagene Anmeldungen); die Systemverwaltung muss es entsperren.",
+                account=username,
+                system="steuer",
+                code="account-locked",
+            )
         return start
 
     def arrive_login(self) -> None:
