@@ -37,13 +37,15 @@ test: setup
 bench: setup
 	$(BIN)/python -m bench
 
+# lint-imports checks the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 sandbox: setup
 	$(BIN)/python -m sandbox up
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -10,6 +10,7 @@ from amtsbote._errors import (
     AmtsboteError,
     ApplicationError,
     BusinessRuleError,
+    LoginRefused,
     ReviewRequired,
     is_retryable,
 )
@@ -17,19 +18,23 @@ from amtsbote._logging import configure_logging, get_logger, redactor
 from amtsbote._redact import MASK, Redactor, register_secret
 from amtsbote._settings import (
     PERSONAL_DATA_FIELDS,
+    PREFECT_SECRET_PREFIX,
     AmtsboteSettings,
     SecretSettings,
+    register_secret_source,
     resolve_secret,
 )
 
 __all__ = [
     "MASK",
     "PERSONAL_DATA_FIELDS",
+    "PREFECT_SECRET_PREFIX",
     "AmtsboteError",
     "AmtsboteSettings",
     "ApplicationError",
     "AuditTrail",
     "BusinessRuleError",
+    "LoginRefused",
     "Redactor",
     "ReviewRequired",
     "SecretSettings",
@@ -39,6 +44,7 @@ __all__ = [
     "is_retryable",
     "redactor",
     "register_secret",
+    "register_secret_source",
     "resolve_secret",
     "verify_trail",
 ]

@@ -6,7 +6,10 @@ AmtsboteError
 │                       rejected with `message` (German, readable by a citizen or clerk)
 ├── ApplicationError    a system misbehaves (timeout, 5xx, session lost, browser crash):
 │                       retried with backoff; after the last try the item stays in its source
-└── ReviewRequired      a clerk must decide (Klärfall); carries the facts for the review form
+├── ReviewRequired      a clerk must decide (Klärfall); carries the facts for the review form
+└── LoginRefused        the back office refused the bot's login (wrong password, account
+                        locked): never retried, the bot session stops at once (accounts
+                        lock); carries the account name, never the password
 ```
 
 Connectors and bots translate library exceptions (httpx, Playwright, pypdf, lxml …) into these
@@ -22,6 +25,7 @@ __all__ = [
     "AmtsboteError",
     "ApplicationError",
     "BusinessRuleError",
+    "LoginRefused",
     "ReviewRequired",
     "is_retryable",
 ]
@@ -83,6 +87,37 @@ class ReviewRequired(AmtsboteError):
     ) -> None:
         super().__init__(message, code=code, field=field)
         self.facts = dict(facts or {})
+
+
+class LoginRefused(AmtsboteError):
+    """The back office refused the bot's login. Never retried, by anyone.
+
+    Neither a business rule (the item is fine) nor a system failure (the system works): the
+    credentials are wrong or the account is locked. Real back offices lock an account after a
+    few failed logins (three is common), so a retry would lock it: the bot session stops at
+    once and the run fails with this message. Not an `ApplicationError`, so task retries and
+    the bot's retry policy leave it alone.
+
+    Args:
+        message: German text for the admin; the account name is added if it is missing.
+        account: The refused account's login name (never the password).
+        system: The back office, e.g. ``"steuer"``, if known.
+        code: ``"login-refused"`` (wrong credentials, the default) or ``"account-locked"``.
+    """
+
+    default_code = "login-refused"
+
+    def __init__(
+        self, message: str, *, account: str, system: str | None = None, code: str | None = None
+    ) -> None:
+        if account and account not in message:
+            message = f"{message} (Konto {account!r})"
+        super().__init__(message, code=code)
+        self.account = account
+        self.system = system
+
+    def __repr__(self) -> str:
+        return f"LoginRefused(code={self.code!r}, account={self.account!r}, system={self.system!r})"
 
 
 def is_retryable(exc: BaseException) -> bool:

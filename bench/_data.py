@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from connectors.portal import DogTaxApplication, parse_application
+from connectors.records.hundesteuer import DogTaxApplication, parse_application
 from sandbox.seed import GeneratedApplication, generate_applications
 
 __all__ = ["AKTENZEICHEN", "Applications", "Fields", "ItemVariant", "fields_of"]
@@ -74,7 +74,7 @@ class Fields:
 
 
 def fields_of(app: DogTaxApplication) -> Fields:
-    """The form values of `app` (the same mapping as `bots.steuer.HundesteuerBot`)."""
+    """The form values of `app` (the same mapping as `bots.steuer.SteuerBot`)."""
     o, d, s = app.owner, app.dog, app.sepa_mandate
     return Fields(
         reference=app.reference,

@@ -1,4 +1,4 @@
-"""Variant 3, the Amtsbote bot alone: `HundesteuerBot.register` in one warm `BrowserSession`.
+"""Variant 3, the Amtsbote bot alone: `SteuerBot.register` in one warm `BrowserSession`.
 
 No Prefect, no portal: what the framework's bot layer (page objects by role and label,
 search-before-create, arrival checks, retries, failure-only evidence) costs over the raw
@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from bench._data import AKTENZEICHEN
 from bots import BotAccount, BrowserSession
-from bots.steuer import HundesteuerBot, SteuerSettings
-from connectors.portal import DogTaxApplication
+from bots.steuer import SteuerBot, SteuerSettings
+from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["AmtsboteBot"]
 
@@ -32,12 +32,12 @@ class AmtsboteBot:
         self.account = BotAccount(username=username, password=SecretStr(password))
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-evidence-")
         self.session: BrowserSession | None = None
-        self.bot: HundesteuerBot | None = None
+        self.bot: SteuerBot | None = None
 
     def start(self) -> None:
         self.session = BrowserSession(handle_signals=False, playwright=self.pw)
         self.session.start()
-        self.bot = HundesteuerBot(
+        self.bot = SteuerBot(
             self.session,
             SteuerSettings(base_url=self.base_url),
             self.account,

@@ -1,7 +1,7 @@
 """Milliseconds per Hundesteuer registration: one warm bot session against the sandbox.
 
 Starts the sandbox Fachverfahren Steuern on a free port (faults off), one Chromium, one
-`HundesteuerBot` (one login), then registers ``--items`` new applications (each a new taxpayer,
+`SteuerBot` (one login), then registers ``--items`` new applications (each a new taxpayer,
 the full path: idempotency search, taxpayer search, taxpayer form, case form, confirmation) after
 ``--warmup`` unmeasured ones, and prints median / p90 / mean of the wall time per `register()`.
 
@@ -21,8 +21,8 @@ from pathlib import Path
 from schwifty import IBAN
 
 from bots import BotAccount, BrowserSession
-from bots.steuer import HundesteuerBot, SteuerSettings
-from connectors.portal import DogTaxApplication, parse_application
+from bots.steuer import SteuerBot, SteuerSettings
+from connectors.records.hundesteuer import DogTaxApplication, parse_application
 from sandbox._common import serve_in_thread
 from sandbox.steuer import SteuerConfig, create_app
 
@@ -68,7 +68,7 @@ def main() -> None:
         with serve_in_thread(create_app(config)) as served, BrowserSession() as session:
             account = BotAccount(username="bot1", password=config.accounts["bot1"])
             settings = SteuerSettings(base_url=served.base_url)
-            with HundesteuerBot(
+            with SteuerBot(
                 session, settings, account, evidence_dir=Path(tmp) / "evidence",
                 trace=not args.no_trace,
             ) as bot:  # fmt: skip

@@ -14,7 +14,7 @@ import httpx
 from lxml import html
 
 from bench._data import AKTENZEICHEN, Fields, fields_of
-from connectors.portal import DogTaxApplication
+from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["HttpFloor"]
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, Playwright
 
 from bench._data import AKTENZEICHEN, fields_of
 from bots import DEFAULT_CHROMIUM_ARGS, BrowserSettings
-from connectors.portal import DogTaxApplication
+from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["RawPlaywright"]
 

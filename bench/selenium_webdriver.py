@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bench._data import AKTENZEICHEN, fields_of
 from bots import DEFAULT_CHROMIUM_ARGS, BrowserSettings
-from connectors.portal import DogTaxApplication
+from connectors.records.hundesteuer import DogTaxApplication
 
 __all__ = ["CHROMEDRIVER", "SeleniumWebDriver"]
 

@@ -6,6 +6,10 @@
   translated into the kernel tree, `run_item()` with `RetryPolicy` and failure-only evidence.
 - `PageObject`: one screen, locators by role and label only, `required_locators()` for the
   canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
+  Shared page helpers: `read_table`, `column_headers`, `raise_validation` (a refused form as
+  `BusinessRuleError` with the back office's German message and the field's label).
+- `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
+  account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
 
 One package per back office holds its page objects and bot, e.g. `bots.steuer`.
@@ -16,7 +20,8 @@ from __future__ import annotations
 from ._bot import Bot, bot_step
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
 from ._evidence import REDACTED, safe_key, write_evidence
-from ._pages import PageObject, read_table
+from ._pages import PageObject, column_headers, raise_validation, read_table
+from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserNotFound, BrowserSession
 from ._settings import (
@@ -26,7 +31,12 @@ from ._settings import (
     BotAccount,
     BrowserSettings,
 )
-from ._translate import SessionExpired, http_error, is_crash, translate_playwright_error
+from ._translate import (
+    SessionExpired,
+    http_error,
+    is_crash,
+    translate_playwright_error,
+)
 
 __all__ = [
     "DEFAULT_CHROMIUM",
@@ -42,13 +52,16 @@ __all__ = [
     "CanaryReport",
     "PageObject",
     "Recovery",
+    "RefusedLogins",
     "RetryPolicy",
     "ScreenCheck",
     "SessionExpired",
     "bot_step",
     "check_screen",
+    "column_headers",
     "http_error",
     "is_crash",
+    "raise_validation",
     "read_table",
     "safe_key",
     "translate_playwright_error",

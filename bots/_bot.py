@@ -3,8 +3,12 @@
 Why a base class: every back-office bot needs the same care — re-login when the session times
 out, click away maintenance notices, turn Playwright's errors into the kernel's error tree,
 retry system failures with backoff (fresh context, then fresh browser), never double-submit,
-and leave evidence only for failing items. A concrete bot (e.g. `bots.steuer.HundesteuerBot`)
+and leave evidence only for failing items. A concrete bot (e.g. `bots.steuer.SteuerBot`)
 supplies `login()`, its page objects and its business steps.
+
+A refused login (`LoginRefused`: wrong password, locked account) is the one failure no one
+retries: back offices lock accounts after a few. The bot stops at once, and remembers the
+refusal (`RefusedLogins`) so that later runs do not try the same password again.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from typing import Any, ClassVar, TypeVar, cast
 import structlog
 from playwright.sync_api import BrowserContext, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
+from pydantic import SecretStr
 
-from amtsbote import AmtsboteError, ApplicationError
+from amtsbote import AmtsboteError, AmtsboteSettings, ApplicationError, LoginRefused
 
 from ._canary import CanaryReport, ScreenCheck, check_screen
 from ._evidence import safe_key, write_evidence
 from ._pages import PageObject
+from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserSession
 from ._settings import BotAccount
@@ -66,11 +72,16 @@ class Bot:
         max_relogins: Re-logins allowed within one step.
         trace: Record Playwright traces (of retried attempts by default; kept on failure).
         sleep: The wait function of the backoff (tests pass a no-op).
+        refusals: Where refused logins are remembered; by default
+            ``<AMTSBOTE_DATA_DIR>/accounts`` (`AmtsboteSettings.accounts_dir`).
 
-    Subclasses set `modal_notice_name` / `modal_ok_button` for the notices to click away and
-    `page_types` (the screens whose personal fields are masked), and implement `login()`.
+    Subclasses set `system` (the back office's name, shared by every bot of that system),
+    `modal_notice_name` / `modal_ok_button` for the notices to click away and `page_types`
+    (the screens whose personal fields are masked), and implement `login()`, raising
+    `LoginRefused` when the back office refuses the account.
     """
 
+    system: ClassVar[str | None] = None
     modal_notice_name: ClassVar[str | None] = "Hinweis"
     modal_ok_button: ClassVar[str] = "OK"
     page_types: ClassVar[Sequence[type[PageObject]]] = ()
@@ -87,6 +98,7 @@ class Bot:
         max_relogins: int = 2,
         trace: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        refusals: RefusedLogins | None = None,
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
@@ -97,6 +109,7 @@ class Bot:
         self.max_relogins = max_relogins
         self.trace = session.settings.trace if trace is None else trace
         self._sleep = sleep
+        self.refusals = refusals or RefusedLogins(AmtsboteSettings().accounts_dir)
         self._rng = random.Random()
         self._context: BrowserContext | None = None
         self._page: Page | None = None
@@ -122,10 +135,13 @@ class Bot:
 
         A login is safe to repeat, so a back office that answers the login with a 5xx, a
         timeout or a maintenance page gets the same backoff (and fresh context or browser) as
-        an item. A refused login is not an `ApplicationError` and is never repeated (retries
-        lock accounts).
+        an item. A refused login is not: it raises at once, after exactly one attempt, and is
+        remembered, so that the next runs do not try the same password again (see
+        `RefusedLogins`); a remembered refusal raises before the back office is contacted.
 
         Raises:
+            LoginRefused: The back office refused the account now or before (same password);
+                the message names the account, never the password.
             ApplicationError: The last failure, after all attempts.
         """
         failures = 0
@@ -133,12 +149,21 @@ class Bot:
             try:
                 self._guard("start", self._open)
                 return
+            except LoginRefused:
+                self.close()
+                raise
             except ApplicationError as exc:
                 failures += 1
                 log.warning("bot.start_failed", code=exc.code, failure=failures)
                 if not self.retry.should_retry(failures):
+                    self.close()
                     raise
                 self._recover(failures, exc)
+
+    @property
+    def system_name(self) -> str:
+        """The back office's name in markers and logs: `system`, else the class name."""
+        return self.system or type(self).__name__.lower()
 
     def close(self) -> None:
         """Log out (frees the back office's seat at once) and close the bot's context.
@@ -195,8 +220,7 @@ class Bot:
             # Runs whenever the notice blocks an action, before and after every click/fill.
             page.add_locator_handler(notice, lambda: ok.click())
         self._page = page
-        self.login()
-        self.logins += 1
+        self._login()
 
     def _usable(self) -> bool:
         return (
@@ -296,8 +320,29 @@ class Bot:
             return False
 
     def _relogin(self) -> None:
-        self.login()
+        self._login()
+
+    def _login(self) -> None:
+        """`login()`, unless refused before; remembering a refusal, forgetting it on success.
+
+        Every login goes through here (start, fresh context, re-login after expiry), so no
+        path of a bot tries a password the back office has refused.
+        """
+        try:
+            secret = self.account.secret()
+        except ValueError:  # a system without a password: its refusal waits for one
+            secret = SecretStr("")
+        self.refusals.check(self.system_name, self.account.username, secret)
+        try:
+            self.login()
+        except LoginRefused as exc:
+            log.error(
+                "bot.login_refused", system=self.system_name, account=exc.account, code=exc.code
+            )
+            self.refusals.record(self.system_name, self.account.username, secret, exc)
+            raise
         self.logins += 1
+        self.refusals.clear(self.system_name, self.account.username)
 
     def on_login_page(self) -> bool:
         """True if the page now shows the login screen (session expired); override it."""
@@ -345,6 +390,8 @@ class Bot:
                 self._discard_trace()
                 self._recover(failures, exc)
                 continue
+            except LoginRefused:
+                raise  # the account, not the item: no evidence, no retry
             except AmtsboteError as exc:
                 log.info("bot.item_rejected", item=ikey, code=exc.code)
                 self._with_evidence(ikey, exc)

@@ -4,6 +4,10 @@ A page object wraps one screen. It builds its locators by role and label in ``__
 ids, CSS positions or ``nth()``: generated ids change between versions of a back office), offers
 verbs, and declares two lists the framework needs: `required_locators` (what the canary checks)
 and `personal_fields` (what a failure screenshot masks). Business logic lives in the bot.
+
+Helpers every system's pages share live here too: `read_table` and `column_headers` for result
+tables, `raise_validation` for a form the back office refused (its own German message and the
+field's label become a `BusinessRuleError`).
 """
 
 from __future__ import annotations
@@ -13,14 +17,21 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator, Page, Response
 
-from amtsbote import ApplicationError
+from amtsbote import ApplicationError, BusinessRuleError
 
 from ._translate import SessionExpired, http_error
 
-__all__ = ["PageObject", "read_table"]
+__all__ = ["PageObject", "column_headers", "raise_validation", "read_table"]
 
 _ERROR_HEADING = re.compile(r"^Fehler (5\d\d)\b")
 _FORBIDDEN_HEADING = re.compile(r"Ungültiges Formular-Token")
+
+# The aria-describedby link between a field and its inline error (role=alert) is read in the
+# browser: the accessible description is not exposed as a Playwright value.
+_FIELD_ALERTS_JS = """el => (el.getAttribute('aria-describedby') || '').split(/\\s+/)
+  .map(id => id && document.getElementById(id))
+  .filter(n => n && n.getAttribute('role') === 'alert')
+  .map(n => n.textContent.trim())"""
 
 
 class PageObject:
@@ -130,6 +141,30 @@ class PageObject:
         """Reveal a checkbox or radio and set it."""
         self.reveal(locator).set_checked(checked)
 
+    def heading_named(self, name: str) -> Locator:
+        """The heading with exactly this text."""
+        return self.page.get_by_role("heading", name=name, exact=True)
+
+    def labelled(self, label: str) -> Locator:
+        """The control with exactly this label."""
+        return self.page.get_by_label(label, exact=True)
+
+    def button_named(self, name: str) -> Locator:
+        """The button with exactly this name."""
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def submit_form(self, button: Locator) -> None:
+        """Click a submit button and wait for the answer page (no fixed sleeps).
+
+        Raises:
+            ApplicationError: The answer is an HTTP 5xx (code ``http-<status>``).
+        """
+        with self.page.expect_navigation(wait_until="domcontentloaded") as nav:
+            self.reveal(button).click()
+        response = nav.value
+        if response is not None and response.status >= 500:
+            raise http_error(response.status, step=self.screen)
+
 
 def read_table(table: Locator, rows: Locator) -> list[dict[str, str]]:
     """Read `rows` of `table` as dicts keyed by the column headers' texts.
@@ -148,3 +183,39 @@ def read_table(table: Locator, rows: Locator) -> list[dict[str, str]]:
         if cells:
             result.append(dict(zip(headers, cells, strict=False)))
     return result
+
+
+def column_headers(table: Locator, *names: str) -> dict[str, Locator]:
+    """Name → column header locator of `table`, for `PageObject.required_locators`."""
+    return {n: table.get_by_role("columnheader", name=n, exact=True) for n in names}
+
+
+def raise_validation(page: Page, fields: dict[str, Locator], *, code: str) -> None:
+    """Raise `BusinessRuleError` with the first inline error message and its field's label.
+
+    A field's inline error is the ``role=alert`` element its ``aria-describedby`` names. When
+    no field has one, the first alert on the page (the form's summary) is the message. All
+    field errors are listed in the attribute ``errors`` (label → message).
+
+    Args:
+        page: The page showing the refused form.
+        fields: Label → control of every field that may carry an error.
+        code: The error code (e.g. ``case-invalid``).
+
+    Raises:
+        BusinessRuleError: Always; ``field`` is the label of the first field in error.
+    """
+    errors: dict[str, str] = {}
+    for label, locator in fields.items():
+        if locator.count() != 1:
+            continue
+        for message in locator.evaluate(_FIELD_ALERTS_JS):
+            errors.setdefault(label, message)
+    if not errors:
+        texts = [t.strip() for t in page.get_by_role("alert").all_inner_texts() if t.strip()]
+        message = texts[0] if texts else "Das Fachverfahren hat die Eingaben abgelehnt."
+        raise BusinessRuleError(message, code=code)
+    label, message = next(iter(errors.items()))
+    error = BusinessRuleError(message, code=code, field=label)
+    error.errors = errors  # type: ignore[attr-defined]
+    raise error

@@ -13,7 +13,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from amtsbote import ApplicationError
 
-__all__ = ["SessionExpired", "is_crash", "translate_playwright_error", "http_error"]
+__all__ = [
+    "SessionExpired",
+    "is_crash",
+    "translate_playwright_error",
+    "http_error",
+]
 
 _NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
 _CRASH_MARKERS = (

@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--steuer-port", type=int, default=8402)
     up.add_argument("--eakte-port", type=int, default=8403)
     up.add_argument("--layout", default="v1", help="back-office layout version (v1, v2 …)")
+    up.add_argument(
+        "--lockout-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lock a back-office account after N failed logins in a row (default: never)",
+    )
     up.add_argument("--key-size", type=int, default=4096, help="RSA size of new portal keys")
     up.add_argument("--seed", type=int, default=None, help="seed of the fault randomness")
 
@@ -48,6 +55,7 @@ def _up(args: argparse.Namespace) -> int:
         steuer_port=args.steuer_port,
         eakte_port=args.eakte_port,
         layout=args.layout,
+        lockout_after=args.lockout_after,
         key_size=args.key_size,
         seed=args.seed,
     )
@@ -67,6 +75,11 @@ def _up(args: argparse.Namespace) -> int:
         print("Demo-Zugangsdaten:")
         for name, creds in running.credentials().items():
             print(f"  {name}: {json.dumps(creds, ensure_ascii=False)}")
+        if args.lockout_after:
+            print(
+                f"  Kontosperre: nach {args.lockout_after} fehlgeschlagenen Anmeldungen"
+                " (entsperren: POST /admin/accounts/<name>/unlock)"
+            )
         portal_keys = config.data_dir / "portal" / "receiver-keys.json"
         print(f"  Empfängerschlüssel (privat, nur Demo): {portal_keys}")
         print("Beenden mit Strg+C.", flush=True)

@@ -35,6 +35,8 @@ class SandboxConfig(BaseModel):
         data_dir: Parent directory; each app gets its own subdirectory.
         portal_port: Port of the portal (0 = any free port).
         layout: Layout version of the back office (``v1``, ``v2`` …), if it supports one.
+        lockout_after: Failed logins in a row that lock a back-office account (None: never),
+            for the back offices that support it.
         key_size: RSA key size of newly generated portal keys.
         seed: Seed for the apps' fault randomness.
     """
@@ -45,6 +47,7 @@ class SandboxConfig(BaseModel):
     steuer_port: int = Field(8402, ge=0, le=65535)
     eakte_port: int = Field(8403, ge=0, le=65535)
     layout: str = "v1"
+    lockout_after: int | None = Field(None, ge=0)
     key_size: int = 4096
     seed: int | None = None
     portal: dict[str, Any] = Field(default_factory=dict, description="extra PortalConfig fields")
@@ -96,6 +99,8 @@ def _back_office_config(name: str, config: SandboxConfig) -> tuple[Any, BaseMode
     kwargs: dict[str, Any] = {"data_dir": config.data_dir / name}
     if "layout" in fields:
         kwargs["layout"] = config.layout
+    if "lockout_after" in fields and config.lockout_after is not None:
+        kwargs["lockout_after"] = config.lockout_after
     if "seed" in fields and config.seed is not None:
         kwargs["seed"] = config.seed
     kwargs.update(getattr(config, name))

@@ -1,15 +1,16 @@
-"""The bot of the Fachverfahren Steuern (dog tax): `HundesteuerBot` and its page objects.
+"""The bot of the Fachverfahren Steuern: `SteuerBot` and its page objects.
 
-``HundesteuerBot(session, SteuerSettings(), BotAccount()).register(application)`` enters a
-`connectors.portal.DogTaxApplication` exactly once and returns a `Registration`;
-``bot.check()`` is the canary a nightly run calls first. Page objects live in
+``SteuerBot(session, SteuerSettings(), BotAccount())`` logs in and out of the tax back office,
+and ``bot.check()`` is the canary a nightly run calls first; both serve every tax process.
+``bot.register(application)`` enters a `connectors.records.hundesteuer.DogTaxApplication`
+exactly once and returns a `Registration`. A refused login raises the kernel's
+`amtsbote.LoginRefused` (codes ``login-refused``, ``account-locked``). Page objects live in
 `bots.steuer.pages`.
 """
 
 from __future__ import annotations
 
 from ._settings import SteuerSettings
-from .bot import HundesteuerBot, Registration, parse_amount
-from .pages import LoginRejected
+from .bot import Registration, SteuerBot, parse_amount
 
-__all__ = ["HundesteuerBot", "LoginRejected", "Registration", "SteuerSettings", "parse_amount"]
+__all__ = ["Registration", "SteuerBot", "SteuerSettings", "parse_amount"]

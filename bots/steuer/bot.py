@@ -1,10 +1,14 @@
-"""The Hundesteuer bot: carries a portal application into the Fachverfahren Steuern.
+"""The bot of the Fachverfahren Steuern: login, logout, canary, and the dog-tax steps.
 
-Business steps, each idempotent by the portal reference (the submission id, entered as
-"Fremdreferenz"): search the case list first (an earlier run may have crashed after submitting),
-find or create the taxpayer (a different address goes to a clerk), enter the case, read back the
-Aktenzeichen and the yearly tax. Logs carry the reference and codes only, never the
-application's values.
+`SteuerBot` is named for the system, not for one process: login, logout and the canary
+(`bots.steuer._canary`) serve every process the back office handles; a second tax process
+adds its steps (or subclasses) and reuses them.
+
+The dog-tax steps (`register`, `find_case`) are each idempotent by the portal reference (the
+submission id, entered as "Fremdreferenz"): search the case list first (an earlier run may have
+crashed after submitting), find or create the taxpayer (a different address goes to a clerk),
+enter the case, read back the Aktenzeichen and the yearly tax. Logs carry the reference and
+codes only, never the application's values.
 """
 
 from __future__ import annotations
@@ -19,37 +23,35 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 
 from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
 
 from .._bot import Bot
-from .._canary import CanaryReport, ScreenCheck, check_screen
+from .._canary import CanaryReport
 from .._pages import PageObject
+from .._refusals import RefusedLogins
 from .._retry import RetryPolicy
 from .._session import BrowserSession
 from .._settings import BotAccount
-from .._translate import translate_playwright_error
+from ._canary import run_canary
 from ._settings import SteuerSettings
 from .pages import (
     CaseEntry,
     CaseFormPage,
     CaseListPage,
-    CaseResults,
     ConfirmationPage,
     LoginPage,
     StartPage,
     TaxpayerEntry,
     TaxpayerFormPage,
     TaxpayerPage,
-    TaxpayerResults,
     TaxpayerSearchPage,
 )
 
 if TYPE_CHECKING:
-    from connectors.portal import DogTaxApplication
+    from connectors.records.hundesteuer import DogTaxApplication
 
-__all__ = ["HundesteuerBot", "Registration", "parse_amount"]
+__all__ = ["SteuerBot", "Registration", "parse_amount"]
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +60,7 @@ _DUPLICATE_REF = re.compile(r"existiert bereits der Fall\s+(\S+?)\.?$")
 
 @dataclass(frozen=True)
 class Registration:
-    """The outcome of `HundesteuerBot.register`.
+    """The outcome of `SteuerBot.register`.
 
     Attributes:
         reference: The portal reference (Fremdreferenz).
@@ -99,8 +101,8 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold().replace("ß", "ss"))
 
 
-class HundesteuerBot(Bot):
-    """Registers dogs for dog tax in the Fachverfahren Steuern (one instance per thread).
+class SteuerBot(Bot):
+    """The Fachverfahren Steuern's bot; registers dogs for dog tax (one instance per thread).
 
     Args:
         session: The thread's browser session.
@@ -111,15 +113,17 @@ class HundesteuerBot(Bot):
         retry: Retry policy for system failures (default: `SteuerSettings.retry`).
         trace: Record a Playwright trace per item (kept only on failure).
         sleep: The backoff's wait function.
+        refusals: Where refused logins are remembered (default: under the data dir).
 
     Example:
-        >>> with BrowserSession() as session, HundesteuerBot(  # doctest: +SKIP
+        >>> with BrowserSession() as session, SteuerBot(  # doctest: +SKIP
         ...     session, SteuerSettings(), BotAccount()
         ... ) as bot:
         ...     bot.check().raise_for_problems()
         ...     registration = bot.register(application)
     """
 
+    system: ClassVar[str | None] = "steuer"
     page_types: ClassVar[tuple[type[PageObject], ...]] = (
         LoginPage, StartPage, TaxpayerSearchPage, TaxpayerFormPage, TaxpayerPage,
         CaseFormPage, ConfirmationPage, CaseListPage,
@@ -136,6 +140,7 @@ class HundesteuerBot(Bot):
         retry: RetryPolicy | None = None,
         trace: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        refusals: RefusedLogins | None = None,
     ) -> None:
         self.settings = settings or SteuerSettings()
         super().__init__(
@@ -148,9 +153,10 @@ class HundesteuerBot(Bot):
             max_relogins=self.settings.max_relogins,
             trace=trace,
             sleep=sleep,
+            refusals=refusals,
         )
 
-    def __enter__(self) -> HundesteuerBot:
+    def __enter__(self) -> SteuerBot:
         self.start()
         return self
 
@@ -345,91 +351,4 @@ class HundesteuerBot(Bot):
         skipped; the result tables, the taxpayer and the case-form screens are checked on
         existing data (an empty search lists it) and skipped if there is none.
         """
-        found: dict[str, str] = {}
-
-        def open_page(page_type: type[PageObject], path: str) -> PageObject:
-            screen = page_type(self.page)
-            self.goto(path)
-            screen.wait_loaded()
-            return screen
-
-        def results_screen() -> PageObject | str:
-            # An empty search lists existing taxpayers; nothing is created.
-            search = TaxpayerResults(self.page)
-            self.goto(TaxpayerSearchPage.path)
-            search.arrive(search.heading)
-            with self.page.expect_navigation(wait_until="domcontentloaded"):
-                search.search_button.click()
-            search.arrive(search.results.or_(search.no_results).or_(search.search_error))
-            if not search.results.count():
-                return "kein Steuerpflichtiger vorhanden"
-            found["results"] = "1"
-            return search
-
-        def taxpayer_screen() -> PageObject | str:
-            if not found.get("results"):
-                return "kein Steuerpflichtiger vorhanden"
-            rows = (
-                TaxpayerResults(self.page)
-                .results.get_by_role("row")
-                .filter(has=self.page.get_by_role("link", name="Auswählen"))
-            )
-            # Any existing taxpayer serves; the canary picks one, it does not search a person.
-            any_row = rows.all()[0]
-            with self.page.expect_navigation(wait_until="domcontentloaded"):
-                any_row.get_by_role("link", name="Auswählen").click()
-            taxpayer = TaxpayerPage(self.page)
-            taxpayer.arrive(taxpayer.heading)
-            found["case_url"] = taxpayer.new_case_url()
-            return taxpayer
-
-        def cases_screen() -> PageObject | str:
-            cases = CaseResults(self.page)
-            self.goto(CaseListPage.path)
-            cases.wait_list()
-            return cases if cases.results.count() else "keine Fälle vorhanden"
-
-        def case_form_screen() -> PageObject | str:
-            if not found.get("case_url"):
-                return "kein Steuerpflichtiger vorhanden"
-            return open_page(CaseFormPage, found["case_url"])
-
-        report = CanaryReport([self._check_login_screen()])
-        report.screens += self.check_screens(
-            [
-                ("Startseite", lambda: open_page(StartPage, StartPage.path)),
-                (
-                    "Steuerpflichtige suchen",
-                    lambda: open_page(TaxpayerSearchPage, "/steuerpflichtige"),
-                ),
-                (
-                    "Neuer Steuerpflichtiger",
-                    lambda: open_page(TaxpayerFormPage, TaxpayerFormPage.path),
-                ),
-                ("Suchergebnis", results_screen),
-                ("Steuerpflichtiger", taxpayer_screen),
-                ("Hundesteuerfall anlegen", case_form_screen),
-                ("Hundesteuerfälle", lambda: open_page(CaseListPage, CaseListPage.path)),
-                ("Fälle", cases_screen),
-                ("Fall angelegt", lambda: "entsteht erst beim Anlegen eines Falls"),
-            ]
-        ).screens
-        log.info("steuer.canary", ok=report.ok, missing=report.missing())
-        return report
-
-    def _check_login_screen(self) -> ScreenCheck:
-        # The login form only shows without a session: look at it in a context of its own.
-        context = self.session.new_context()
-        try:
-            page = context.new_page()
-            login = LoginPage(page)
-            page.goto(self.url(LoginPage.path), wait_until="domcontentloaded")
-            login.arrive_login()
-            return check_screen(login)
-        except ApplicationError as exc:
-            return ScreenCheck(LoginPage.screen, missing=[f"(Seite: {exc.code})"])
-        except PlaywrightError as exc:
-            code = translate_playwright_error(exc).code
-            return ScreenCheck(LoginPage.screen, missing=[f"(Seite: {code})"])
-        finally:
-            context.close()
+        return run_canary(self)

@@ -5,7 +5,7 @@ with PortalClient(PortalSettings()) as portal:       # env AMTSBOTE_PORTAL_*
     for ref in portal.list_new():
         try:
             received = portal.fetch(ref.submission_id)   # decrypted, hashes verified
-            application = portal.to_application(received)  # DogTaxApplication
+            record = received.record()                   # by its schema: connectors.records
         except SubmissionInvalid as exc:                 # the citizen's data is bad
             portal.reject(ref.submission_id, ref.case_id, exc.problems)
             continue
@@ -14,10 +14,14 @@ with PortalClient(PortalSettings()) as portal:       # env AMTSBOTE_PORTAL_*
         portal.reply(ref.case_id, reply_id, "Ihr Bescheid", [ReplyAttachment(...)])
 ```
 
-Errors: `SubmissionInvalid` (a `BusinessRuleError` carrying FIT-Connect `Problem`s) for
-anything wrong in a submission; `ApplicationError` when the portal misbehaves;
-`ReviewRequired` when a decision contradicts the portal's state. `verify_callback` checks the
-portal's HMAC-signed new-submission callbacks.
+The client knows no service: `received.record()` validates the data into the record that
+`connectors.records` registered for the schema URI the submission names.
+
+Errors: `SubmissionInvalid` (a `BusinessRuleError` carrying FIT-Connect `Problem`s; defined
+in `connectors.records`, re-exported here) for anything wrong in a submission;
+`ApplicationError` when the portal misbehaves; `ReviewRequired` when a decision contradicts
+the portal's state. `verify_callback` checks the portal's HMAC-signed new-submission
+callbacks.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ from connectors.portal._callbacks import (
     sign_callback,
     verify_callback,
 )
-from connectors.portal._client import (
+from connectors.portal._client import PortalClient
+from connectors.portal._models import (
     ACCEPT,
     REJECT,
     AuthenticationTags,
     EventResult,
-    PortalClient,
     PortalEvent,
     ReceivedAttachment,
     ReceivedSubmission,
@@ -41,36 +45,22 @@ from connectors.portal._client import (
     ReplyResult,
     SubmissionRef,
 )
-from connectors.portal._codes import BREEDS, Breed, breed_by_code
-from connectors.portal._problems import (
+from connectors.portal._settings import PortalSettings
+from connectors.records import (
     PROBLEM_BASE,
     Problem,
     SubmissionInvalid,
     from_validation_error,
     problem,
 )
-from connectors.portal._records import (
-    Dog,
-    DogTaxApplication,
-    Owner,
-    SepaMandate,
-    parse_application,
-)
-from connectors.portal._settings import HUNDESTEUER_SCHEMA_URI, PortalSettings
 
 __all__ = [
     "ACCEPT",
-    "BREEDS",
-    "HUNDESTEUER_SCHEMA_URI",
     "PROBLEM_BASE",
     "REJECT",
     "AuthenticationTags",
-    "Breed",
     "CallbackRejected",
-    "Dog",
-    "DogTaxApplication",
     "EventResult",
-    "Owner",
     "PortalClient",
     "PortalEvent",
     "PortalSettings",
@@ -80,12 +70,9 @@ __all__ = [
     "ReplayGuard",
     "ReplyAttachment",
     "ReplyResult",
-    "SepaMandate",
     "SubmissionInvalid",
     "SubmissionRef",
-    "breed_by_code",
     "from_validation_error",
-    "parse_application",
     "problem",
     "sign_callback",
     "verify_callback",

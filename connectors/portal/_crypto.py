@@ -27,7 +27,7 @@ from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from connectors.portal._problems import Problem, problem
+from connectors.records import Problem, problem
 
 __all__ = [
     "EVENT_BASE",

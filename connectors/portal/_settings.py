@@ -18,9 +18,7 @@ from pydantic_settings import SettingsConfigDict
 
 from amtsbote import ApplicationError, SecretSettings
 
-__all__ = ["HUNDESTEUER_SCHEMA_URI", "PortalSettings"]
-
-HUNDESTEUER_SCHEMA_URI = "https://schema.musterstadt.example/hundesteuer-anmeldung/1.0.0.json"
+__all__ = ["PortalSettings"]
 
 
 class PortalSettings(SecretSettings):
@@ -45,7 +43,11 @@ class PortalSettings(SecretSettings):
         60.0, ge=0, description="fetch a new token this long before the old one expires"
     )
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1)
-    schema_uri: str = HUNDESTEUER_SCHEMA_URI
+    schema_uri: str | None = Field(
+        None,
+        description="the only data schema this destination takes (default: every schema "
+        "with a registered record, see connectors.records)",
+    )
 
     def timeout(self) -> httpx.Timeout:
         """The httpx timeout built from the settings."""

@@ -53,12 +53,15 @@ class PortalSource(Generic[R]):
         parse: Turns a decrypted submission into the record, validating it against the
             service's schema and rules; raises `SubmissionInvalid`. Called with the day of
             receipt, so a payload decoded weeks later is judged as on the day it came in.
+            Default: the record registered for the submission's schema (`connectors.records`).
         name: Name of the source in logs and the audit trail.
     """
 
-    def __init__(self, client: PortalClient, parse: Parse[R], *, name: str = "portal") -> None:
+    def __init__(
+        self, client: PortalClient, parse: Parse[R] | None = None, *, name: str = "portal"
+    ) -> None:
         self.client = client
-        self.parse = parse
+        self.parse: Parse[R] = parse or _registered
         self.name = name
 
     # -- listing and fetching ----------------------------------------------------------------
@@ -194,6 +197,10 @@ class PortalSource(Generic[R]):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _registered(submission: ReceivedSubmission, on: date) -> Any:
+    return submission.record(today=on)
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -13,9 +13,10 @@ from pydantic import Field
 
 from amtsbote import BusinessRuleError, ReviewRequired
 from bots import BotAccount, BrowserSession
-from bots.steuer import HundesteuerBot, Registration, SteuerSettings
+from bots.steuer import Registration, SteuerBot, SteuerSettings
 from connectors.documents import render_dog_tax_notice, render_rejection_letter
-from connectors.portal import DogTaxApplication, PortalClient, PortalSettings
+from connectors.portal import PortalClient, PortalSettings
+from connectors.records.hundesteuer import DogTaxApplication
 from connectors.sources import Document, PortalSource, Received
 from flows.engine import BotSpec, ClerkDecision, Process, Review, build_flows
 
@@ -32,15 +33,14 @@ App = Received[DogTaxApplication]
 
 
 def source() -> PortalSource[DogTaxApplication]:
-    client = PortalClient(PortalSettings())
-    return PortalSource(client, parse=lambda s, on: client.to_application(s, today=on))
+    return PortalSource(PortalClient(PortalSettings()))
 
 
 def make_bot(session: BrowserSession, account: BotAccount, evidence: Path, run_id: str) -> Any:
-    return HundesteuerBot(session, SteuerSettings(), account, evidence_dir=evidence, run_id=run_id)
+    return SteuerBot(session, SteuerSettings(), account, evidence_dir=evidence, run_id=run_id)
 
 
-def enter(bot: HundesteuerBot, item: App, option: str | None) -> Registration:
+def enter(bot: SteuerBot, item: App, option: str | None) -> Registration:
     return bot.register(item.record, taxpayer=option or "auto")
 
 

@@ -3,7 +3,9 @@
 Bots drive it through the browser; there is no JSON API for them. Start it with
 ``create_app(SteuerConfig(data_dir=...))``. Runtime knobs (``PUT /admin/faults``, admin token):
 the common ones of ``sandbox._common.Faults`` plus ``session_lifetime_s``, ``layout`` ("v1" /
-"v2") and ``modal_rate``. ``GET /admin/export`` and ``POST /admin/reset`` are for tests.
+"v2"), ``modal_rate`` and ``lockout_after`` (N failed logins in a row lock the account until
+``POST /admin/accounts/{username}/unlock``; ``GET /admin/accounts`` shows the counters).
+``GET /admin/export`` and ``POST /admin/reset`` are for tests.
 
 Screen contract details beyond the brief (bots may rely on these):
 
@@ -28,6 +30,9 @@ Screen contract details beyond the brief (bots may rely on these):
 - The random notice can appear on any page, the login page included. It is never shown
   together with the duplicate-taxpayer dialog (both are dialogs named "Hinweis"; the notice
   has the button "OK").
+- A locked account gets the login page again with the alert "Konto gesperrt: zu viele
+  fehlgeschlagene Anmeldungen. Bitte wenden Sie sich an die Systemverwaltung." (also with the
+  right password); a wrong password "Benutzername oder Passwort falsch.".
 - An expired session is redirected (303) to ``/login?next=<original path>``; the login page
   shows the expiry alert while the browser still holds the expired session cookie.
 """

@@ -61,13 +61,17 @@ class SteuerFaults(Faults):
         default_factory=dict,
         description="field labels a new release renamed, e.g. {'IBAN': 'Konto (IBAN)'}",
     )
+    lockout_after: int | None = Field(
+        None, ge=0, description="failed logins in a row that lock an account (0/None: never)"
+    )
 
 
 class SteuerConfig(BaseModel):
     """Start configuration of the Fachverfahren Steuern.
 
-    ``session_lifetime_s``, ``layout`` and ``modal_rate`` are the start values of the runtime
-    knobs of the same names in `SteuerFaults`; a value set here wins over one in ``faults``.
+    ``session_lifetime_s``, ``layout``, ``modal_rate`` and ``lockout_after`` are the start
+    values of the runtime knobs of the same names in `SteuerFaults`; a value set here wins over
+    one in ``faults``.
     """
 
     data_dir: Path = Field(Path("var/sandbox/steuer"), description="holds steuer.sqlite3")
@@ -76,6 +80,7 @@ class SteuerConfig(BaseModel):
     session_lifetime_s: float = Field(1800.0, ge=0)
     layout: LayoutVersion = "v1"
     modal_rate: float = Field(0.0, ge=0.0, le=1.0)
+    lockout_after: int | None = Field(None, ge=0)
     faults: Faults = Field(default_factory=SteuerFaults)
     seed: int | None = Field(None, description="seed of fault and notice randomness")
     year: int = Field(default_factory=lambda: date.today().year, description="in Aktenzeichen")
@@ -83,7 +88,7 @@ class SteuerConfig(BaseModel):
     def initial_faults(self) -> SteuerFaults:
         """The knobs the app starts with (top-level values win when set or not in faults)."""
         merged = self.faults.model_dump()
-        for key in ("session_lifetime_s", "layout", "modal_rate"):
+        for key in ("session_lifetime_s", "layout", "modal_rate", "lockout_after"):
             if key in self.model_fields_set or key not in self.faults.model_fields_set:
                 merged[key] = getattr(self, key)
         return SteuerFaults.model_validate(merged)

@@ -1,5 +1,7 @@
 """SQLite storage of the Fachverfahren Steuern: taxpayers, dog tax cases, login sessions.
 
+The login counters of the accounts share the database; their rules live in `_accounts`.
+
 One connection guarded by a lock: the app is small and its writes must be atomic (the
 Fremdreferenz check and the insert of a case happen under the same lock, so two bots racing
 with the same portal reference cannot both create a case).
@@ -68,6 +70,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     expired INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    username TEXT PRIMARY KEY,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    failed_total INTEGER NOT NULL DEFAULT 0,
+    locked_at REAL,
+    last_failed_at REAL,
+    last_login_at REAL
+);
 """
 
 
@@ -112,9 +122,9 @@ class SteuerDB:
             self._conn.close()
 
     def reset(self) -> None:
-        """Wipe all data (sessions included)."""
+        """Wipe all data (sessions and login counters included)."""
         with self.tx() as c:
-            for table in ("cases", "taxpayers", "sessions", "meta"):
+            for table in ("cases", "taxpayers", "sessions", "meta", "accounts"):
                 c.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
     # --- sessions -----------------------------------------------------------------------

@@ -14,13 +14,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Route
 
-from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
+from amtsbote import ApplicationError, BusinessRuleError, LoginRefused, ReviewRequired
 from bots import CanaryFailed, RetryPolicy
-from bots.steuer import HundesteuerBot, LoginRejected
+from bots.steuer import SteuerBot
 from bots.steuer.pages import CaseFormPage
 from tests.fixtures.bots import make_application
 
-MakeBot = Callable[..., HundesteuerBot]
+MakeBot = Callable[..., SteuerBot]
 
 
 def _cases(server: Any, reference: str) -> list[dict[str, Any]]:
@@ -379,5 +379,6 @@ def test_check_creates_no_data(make_steuer: Any, make_bot: MakeBot) -> None:
 
 def test_wrong_password_is_rejected_without_retries(steuer: Any, make_bot: MakeBot) -> None:
     server = type("S", (), {"base_url": steuer.base_url, "accounts": {"bot1": "falsch"}})()
-    with pytest.raises(LoginRejected):
+    with pytest.raises(LoginRefused) as refused:
         make_bot(server)
+    assert (refused.value.code, refused.value.account) == ("login-refused", "bot1")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bots import BotAccount, BrowserSession, BrowserSettings
-from bots.steuer import HundesteuerBot, Registration, SteuerSettings
+from bots.steuer import Registration, SteuerBot, SteuerSettings
 from tests.fixtures.bots import make_application
 
 
@@ -20,7 +20,7 @@ def test_two_bots_in_two_threads(make_steuer: Any, tmp_path: Path) -> None:
         try:
             with (
                 BrowserSession(BrowserSettings()) as session,
-                HundesteuerBot(
+                SteuerBot(
                     session,
                     SteuerSettings(base_url=server.base_url),
                     BotAccount(username=account, password=server.accounts[account]),

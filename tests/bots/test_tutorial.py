@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from connectors.portal import parse_application
+from connectors.records.hundesteuer import parse_application
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"

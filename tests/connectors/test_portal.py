@@ -133,7 +133,7 @@ def test_round_trip_fetch_validate_accept_reply(
     assert received.attachments == []
     assert "Jürgen" not in repr(received)  # personal data stays out of reprs
 
-    app = client.to_application(received, today=TODAY)
+    app = received.record(today=TODAY)
     assert app.reference == sid and app.case_id == case_id
     assert app.owner.family_name == "Weiß" and app.dog.name == "Bello 🐕"
 
@@ -179,7 +179,7 @@ def test_listed_breed_with_pdf_certificate(
         PDF,
     )
     assert set(received.auth_tags.attachments) == {att.attachment_id}
-    app = client.to_application(received, today=TODAY)
+    app = received.record(today=TODAY)
     assert app.has_insurance_certificate and app.dog.is_listed
     assert client.accept(received).created
     assert portal.submission(ref["submissionId"])["state"] == "accepted"
@@ -192,7 +192,7 @@ def test_listed_breed_without_certificate_is_rejected_once(
     sid, case_id = ref["submissionId"], ref["caseId"]
     received = client.fetch(sid)
     with pytest.raises(SubmissionInvalid) as info:
-        client.to_application(received, today=TODAY)
+        received.record(today=TODAY)
     exc = info.value
     assert exc.code == "insurance-missing"
     assert (exc.submission_id, exc.case_id) == (sid, case_id)
@@ -221,7 +221,7 @@ def test_invalid_data_is_rejected_with_all_problems(
     bad["owner"]["postalCode"] = "00999"
     ref = sender.submit_application(bad)
     with pytest.raises(SubmissionInvalid) as info:
-        client.to_application(client.fetch(ref["submissionId"]), today=TODAY)
+        client.fetch(ref["submissionId"]).record(today=TODAY)
     assert sorted(info.value.codes) == ["iban-checksum", "postcode-invalid"]
     client.reject(ref["submissionId"], ref["caseId"], info.value.problems)
     assert portal.submission(ref["submissionId"])["state"] == "rejected"
@@ -307,7 +307,7 @@ def test_other_schema_is_refused(sender: SenderClient, client: PortalClient) -> 
 
     ref = sender.submit_application(DATA, tamper_metadata=other_schema)
     with pytest.raises(SubmissionInvalid) as info:
-        client.to_application(client.fetch(ref["submissionId"]), today=TODAY)
+        client.fetch(ref["submissionId"]).record(today=TODAY)
     assert info.value.problems[0].type == PROBLEM_BASE + "unsupported-schema"
 
 
@@ -465,10 +465,10 @@ def test_logs_carry_ids_not_personal_data(sender: SenderClient, client: PortalCl
     bad_ref = sender.submit_application(bad)
     with structlog.testing.capture_logs() as events:
         received = client.fetch(good_ref["submissionId"])
-        client.to_application(received, today=TODAY)
+        received.record(today=TODAY)
         client.accept(received)
         with pytest.raises(SubmissionInvalid) as info:
-            client.to_application(client.fetch(bad_ref["submissionId"]), today=TODAY)
+            client.fetch(bad_ref["submissionId"]).record(today=TODAY)
         client.reject(bad_ref["submissionId"], bad_ref["caseId"], info.value.problems)
     text = json.dumps(events, default=str, ensure_ascii=False)
     assert good_ref["submissionId"] in text and "iban-checksum" in text

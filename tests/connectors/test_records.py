@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 
 from amtsbote import BusinessRuleError
-from connectors.portal import (
-    PROBLEM_BASE,
-    DogTaxApplication,
-    SubmissionInvalid,
-    parse_application,
-)
+from connectors.records import PROBLEM_BASE, SubmissionInvalid
+from connectors.records.hundesteuer import DogTaxApplication, parse_application
 
 TODAY = date(2026, 11, 22)
 

@@ -4,7 +4,12 @@ A rejected submission tells the citizen *why*, as a list of FIT-Connect problems
 (``{type, title, detail, instance}``, RFC 7807 style). `SubmissionInvalid` is the
 `BusinessRuleError` that carries such a list, so one exception type travels from the parser to
 the reject call. `from_validation_error` turns a pydantic `ValidationError` (every problem the
-record validators found at once) into one `SubmissionInvalid` with German texts.
+record validators found at once) into one `SubmissionInvalid` with German texts; the German
+field labels come from the record (each service's record module registers its own).
+
+This lives with the records, not with the portal client: records raise these problems when
+their data breaks the schema, and the portal (which imports the records) raises them for the
+parts it cannot decrypt or verify. So the import points one way only.
 """
 
 from __future__ import annotations
@@ -43,28 +48,6 @@ TITLES: Final[dict[str, str]] = {
 _TYPE_BY_CODE: Final[dict[str, str]] = {
     "insurance-missing": "missing-attachment",
     "syntax": "syntax-violation",
-}
-
-#: German labels of the data fields (JSON paths of the Hundesteuer schema).
-FIELD_LABELS: Final[dict[str, str]] = {
-    "owner": "Halter/in",
-    "owner.givenName": "Vorname",
-    "owner.familyName": "Familienname",
-    "owner.birthDate": "Geburtsdatum der Halterin/des Halters",
-    "owner.street": "Straße",
-    "owner.houseNumber": "Hausnummer",
-    "owner.postalCode": "Postleitzahl",
-    "owner.city": "Ort",
-    "owner.email": "E-Mail-Adresse",
-    "dog": "Hund",
-    "dog.name": "Name des Hundes",
-    "dog.breed": "Rasse",
-    "dog.birthDate": "Geburtsdatum des Hundes",
-    "dog.chipNumber": "Chipnummer",
-    "dog.ownedSince": "Halter/in seit",
-    "sepaMandate": "SEPA-Lastschriftmandat",
-    "sepaMandate.accountHolder": "Kontoinhaber/in",
-    "sepaMandate.iban": "IBAN",
 }
 
 #: German messages for pydantic's own error types (the record's validators bring their own).
@@ -193,7 +176,12 @@ def _field_path(loc: tuple[int | str, ...], ctx: Mapping[str, Any] | None) -> st
     return ".".join(str(p) for p in loc)
 
 
-def from_validation_error(exc: ValidationError, *, instance: str = "data") -> SubmissionInvalid:
+def from_validation_error(
+    exc: ValidationError,
+    *,
+    field_labels: Mapping[str, str] | None = None,
+    instance: str = "data",
+) -> SubmissionInvalid:
     """Turn a pydantic `ValidationError` of a record into one `SubmissionInvalid`.
 
     Each error becomes a `Problem` whose detail names the field in German and says what is
@@ -203,6 +191,8 @@ def from_validation_error(exc: ValidationError, *, instance: str = "data") -> Su
 
     Args:
         exc: The error from `model_validate`.
+        field_labels: German label per data field (JSON path such as ``"owner.postalCode"``);
+            a field without a label is named by the message alone.
         instance: The part of the submission the data came from.
 
     Returns:
@@ -217,7 +207,7 @@ def from_validation_error(exc: ValidationError, *, instance: str = "data") -> Su
             # a pydantic built-in error: give it a stable code of ours
             text = _PYDANTIC_MESSAGES.get(code, "Die Angabe hat ein ungültiges Format.")
             code = _pydantic_code(code)
-        label = FIELD_LABELS.get(field)
+        label = field_labels.get(field) if field_labels else None
         detail = f"{label}: {text}" if label else text
         kind = _TYPE_BY_CODE.get(code, "schema-violation")
         problems.append(problem(kind, detail, instance=instance, code=code, field=field or None))

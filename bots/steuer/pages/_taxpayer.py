@@ -1,0 +1,228 @@
+"""The taxpayer screens: search (and its result table), "Neuer Steuerpflichtiger", the taxpayer.
+
+A taxpayer (Steuerpflichtiger) is the person every tax case of the back office hangs on; these
+screens find one by name and birth date, create one (answering the duplicate question), and
+read its Steuernummer and the link to a new case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page
+
+from amtsbote import BusinessRuleError
+from bots import column_headers, raise_validation, read_table
+
+from ._base import SteuerPage
+
+__all__ = [
+    "TaxpayerEntry",
+    "TaxpayerFormPage",
+    "TaxpayerPage",
+    "TaxpayerResults",
+    "TaxpayerSearchPage",
+]
+
+
+class TaxpayerSearchPage(SteuerPage):
+    """``/steuerpflichtige``: search by name and birth date; table "Suchergebnis"."""
+
+    screen = "Steuerpflichtige suchen"
+    path = "/steuerpflichtige"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.heading = self.heading_named("Steuerpflichtige suchen")
+        self.family_name = self.labelled("Nachname")
+        self.given_name = self.labelled("Vorname")
+        self.birth_date = self.labelled("Geburtsdatum")
+        self.search_button = self.button_named("Suchen")
+        self.results = page.get_by_role("table", name="Suchergebnis")
+        self.no_results = page.get_by_text("Keine Steuerpflichtigen gefunden.")
+        self.search_error = page.get_by_role("alert")
+
+    def required_locators(self) -> dict[str, Locator]:
+        return {
+            "Steuerpflichtige suchen": self.heading,
+            "Nachname": self.family_name,
+            "Vorname": self.given_name,
+            "Geburtsdatum": self.birth_date,
+            "Suchen": self.search_button,
+        }
+
+    def personal_fields(self) -> list[Locator]:
+        return [self.family_name, self.given_name, self.birth_date, self.results]
+
+    def search(self, family_name: str, given_name: str, birth_date: str) -> list[dict[str, str]]:
+        """Search and return the result rows (keys: the column headers).
+
+        Args:
+            family_name: Nachname.
+            given_name: Vorname.
+            birth_date: Geburtsdatum as TT.MM.JJJJ.
+        """
+        self.arrive(self.heading)
+        self.family_name.fill(family_name)
+        self.given_name.fill(given_name)
+        self.birth_date.fill(birth_date)
+        self.submit_form(self.search_button)
+        self.arrive(self.results.or_(self.no_results).or_(self.search_error))
+        if not self.results.count():
+            return []
+        rows = self.results.get_by_role("row").filter(has_text=f"{family_name}, {given_name}")
+        return read_table(self.results, rows.filter(has_text=birth_date))
+
+    def select(self, steuernummer: str) -> TaxpayerPage:
+        """Open the taxpayer of the result row with `steuernummer` ("Auswählen")."""
+        row = self.results.get_by_role("row").filter(has_text=steuernummer)
+        with self.page.expect_navigation(wait_until="domcontentloaded"):
+            row.get_by_role("link", name="Auswählen").click()
+        taxpayer = TaxpayerPage(self.page)
+        taxpayer.arrive(taxpayer.heading)
+        return taxpayer
+
+
+class TaxpayerResults(TaxpayerSearchPage):
+    """The result table of the taxpayer search (checked by the canary when it has rows)."""
+
+    screen = "Suchergebnis"
+
+    def landmark(self) -> Locator:
+        return self.results
+
+    def required_locators(self) -> dict[str, Locator]:
+        return {
+            "Suchergebnis": self.results,
+            **column_headers(self.results, "Steuernummer", "Name", "Geburtsdatum", "Anschrift"),
+            "Auswählen": self.results.get_by_role("link", name="Auswählen", exact=True),
+        }
+
+
+@dataclass(frozen=True)
+class TaxpayerEntry:
+    """The values of the "Neuer Steuerpflichtiger" form, as the screen wants them (strings)."""
+
+    family_name: str
+    given_name: str
+    birth_date: str
+    street_and_number: str
+    postal_code: str
+    city: str
+    email: str
+
+
+class TaxpayerFormPage(SteuerPage):
+    """``/steuerpflichtige/neu``: create a taxpayer; may ask about a duplicate."""
+
+    screen = "Neuer Steuerpflichtiger"
+    path = "/steuerpflichtige/neu"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.heading = self.heading_named("Neuer Steuerpflichtiger")
+        self.family_name = self.labelled("Nachname")
+        self.given_name = self.labelled("Vorname")
+        self.birth_date = self.labelled("Geburtsdatum")
+        self.street = self.labelled("Straße und Hausnummer")
+        self.postal_code = self.labelled("Postleitzahl")
+        self.city = self.labelled("Ort")
+        self.email = self.labelled("E-Mail")
+        self.save_button = self.button_named("Speichern")
+        self.duplicate = page.get_by_role("dialog", name="Hinweis").filter(
+            has=page.get_by_role("button", name="Ja, anlegen", exact=True)
+        )
+        self.confirm_duplicate = self.duplicate.get_by_role("button", name="Ja, anlegen")
+        self.cancel_duplicate = self.duplicate.get_by_role("button", name="Abbrechen")
+
+    def required_locators(self) -> dict[str, Locator]:
+        return {
+            "Neuer Steuerpflichtiger": self.heading,
+            "Nachname": self.family_name,
+            "Vorname": self.given_name,
+            "Geburtsdatum": self.birth_date,
+            "Straße und Hausnummer": self.street,
+            "Postleitzahl": self.postal_code,
+            "Ort": self.city,
+            "E-Mail": self.email,
+            "Speichern": self.save_button,
+        }
+
+    def personal_fields(self) -> list[Locator]:
+        return [
+            self.family_name, self.given_name, self.birth_date, self.street,
+            self.postal_code, self.city, self.email,
+        ]  # fmt: skip
+
+    def fields(self) -> dict[str, Locator]:
+        """Label → input of every data field (for reading inline errors)."""
+        skip = {"Neuer Steuerpflichtiger", "Speichern"}
+        return {k: v for k, v in self.required_locators().items() if k not in skip}
+
+    def create(self, entry: TaxpayerEntry, *, confirm_duplicate: bool) -> TaxpayerPage:
+        """Fill and save; answer the duplicate question with "Ja, anlegen" if allowed.
+
+        Raises:
+            BusinessRuleError: The back office rejected a value, or it reports a duplicate
+                and `confirm_duplicate` is False (code ``taxpayer-duplicate``).
+        """
+        self.arrive(self.heading)
+        for locator, value in (
+            (self.family_name, entry.family_name), (self.given_name, entry.given_name),
+            (self.birth_date, entry.birth_date), (self.street, entry.street_and_number),
+            (self.postal_code, entry.postal_code), (self.city, entry.city),
+            (self.email, entry.email),
+        ):  # fmt: skip
+            locator.fill(value)
+        self.submit_form(self.save_button)
+        taxpayer = TaxpayerPage(self.page)
+        alerts = self.page.get_by_role("alert")
+        self.arrive(taxpayer.heading.or_(self.duplicate).or_(alerts))
+        if self.duplicate.count():
+            if not confirm_duplicate:
+                self.cancel_duplicate.click()
+                raise BusinessRuleError(
+                    "Steuerpflichtiger existiert bereits.", code="taxpayer-duplicate"
+                )
+            self.submit_form(self.confirm_duplicate)
+            self.arrive(taxpayer.heading.or_(alerts))
+        if not taxpayer.heading.count():
+            raise_validation(self.page, self.fields(), code="taxpayer-invalid")
+        return taxpayer
+
+
+class TaxpayerPage(SteuerPage):
+    """``/steuerpflichtige/<id>``: read-only data and the link "Hundesteuerfall anlegen"."""
+
+    screen = "Steuerpflichtiger"
+    path = "/steuerpflichtige"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.heading = self.heading_named("Steuerpflichtiger")
+        self.steuernummer = self.labelled("Steuernummer")
+        self.name = self.labelled("Name")
+        self.birth_date = self.labelled("Geburtsdatum")
+        self.address = self.labelled("Anschrift")
+        self.new_case_link = page.get_by_role("link", name="Hundesteuerfall anlegen", exact=True)
+
+    def required_locators(self) -> dict[str, Locator]:
+        return {
+            "Steuerpflichtiger": self.heading,
+            "Steuernummer": self.steuernummer,
+            "Name": self.name,
+            "Geburtsdatum": self.birth_date,
+            "Anschrift": self.address,
+            "Hundesteuerfall anlegen": self.new_case_link,
+        }
+
+    def personal_fields(self) -> list[Locator]:
+        return [self.steuernummer, self.name, self.birth_date, self.address]
+
+    def read_steuernummer(self) -> str:
+        """The taxpayer's Steuernummer."""
+        return self.steuernummer.input_value().strip()
+
+    def new_case_url(self) -> str:
+        """Where "Hundesteuerfall anlegen" leads (a bookmark for a later retry)."""
+        return self.new_case_link.get_attribute("href") or ""

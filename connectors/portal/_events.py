@@ -1,0 +1,242 @@
+"""The case's event log and our decisions in it: verify SETs, accept, reject, reply.
+
+Every write is idempotent by the submission id: `accept` and `reject` first look into the
+case's event log and do nothing if the same decision is already there; `reply` is keyed by its
+``replyId``. A decision that contradicts the portal's state (accepting what is already
+rejected) raises `ReviewRequired`: a person must look.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from typing import Any, Final
+
+from joserfc.jwk import RSAKey
+
+from amtsbote import ApplicationError, ReviewRequired, get_logger
+from connectors.portal._crypto import build_set, import_rsa, jose_header, verify_set
+from connectors.portal._http import PortalHTTP
+from connectors.portal._models import (
+    ACCEPT,
+    REJECT,
+    EventResult,
+    PortalEvent,
+    ReceivedSubmission,
+    ReplyAttachment,
+    ReplyResult,
+)
+from connectors.records import Problem
+
+__all__ = ["Events"]
+
+log = get_logger(__name__)
+
+JOSE: Final = "application/jose"
+
+
+class Events(PortalHTTP):
+    """The writing half of `PortalClient`: `events`, `accept`, `reject`, `reply`."""
+
+    def _portal_key(self, kid: str, *, refresh: bool) -> RSAKey | None:
+        if kid == self._sig_key.kid:
+            return self._sig_key
+        if refresh or kid not in self._portal_keys:
+            resp = self._raw("GET", "/.well-known/jwks.json")
+            if resp.status_code != 200:
+                raise self._error(resp)
+            body = self._json(resp)
+            keys = body.get("keys") if isinstance(body, dict) else None
+            if not isinstance(keys, list):
+                raise ApplicationError("JWKS des Portals unlesbar.", code="portal-bad-response")
+            self._portal_keys = {
+                str(k["kid"]): import_rsa(k)
+                for k in keys
+                if isinstance(k, dict) and k.get("kty") == "RSA" and "kid" in k
+            }
+        return self._portal_keys.get(kid)
+
+    def events(self, case_id: str) -> list[PortalEvent]:
+        """The case's event log, each SET's signature verified (portal's JWKS or our key).
+
+        Raises:
+            ApplicationError: ``portal-event-signature`` if an event does not verify.
+        """
+        resp = self._send("GET", self._api(f"cases/{case_id}/events"), accept=(200, 404))
+        if resp.status_code == 404:
+            return []
+        body = self._json(resp)
+        tokens = body.get("eventLog") if isinstance(body, dict) else None
+        if not isinstance(tokens, list):
+            raise ApplicationError("Ereignisprotokoll unlesbar.", code="portal-bad-response")
+        out: list[PortalEvent] = []
+        for token in tokens:
+            out.append(self._verify_event(str(token), case_id))
+        return out
+
+    def _verify_event(self, token: str, case_id: str) -> PortalEvent:
+        bad = ApplicationError(
+            "Ein Ereignis im Protokoll des Portals ist nicht gültig signiert.",
+            code="portal-event-signature",
+        )
+        header = jose_header(token, segments=3)
+        kid = header.get("kid") if header else None
+        if not isinstance(kid, str):
+            raise bad
+        key = self._portal_key(kid, refresh=False) or self._portal_key(kid, refresh=True)
+        if key is None:
+            raise bad
+        try:
+            header, claims = verify_set(token, key)
+        except ValueError:
+            raise bad from None
+        if claims.get("txn") != f"case:{case_id}":
+            raise bad
+        return PortalEvent(token=token, header=header, claims=claims)
+
+    def _decision(self, case_id: str, submission_id: str) -> PortalEvent | None:
+        for event in self.events(case_id):
+            if event.submission_id == submission_id and event.event_type in (ACCEPT, REJECT):
+                return event
+        return None
+
+    def _post_decision(
+        self, *, event: str, payload: dict[str, Any], submission_id: str, case_id: str
+    ) -> EventResult:
+        existing = self._decision(case_id, submission_id)
+        if existing is not None:
+            if existing.event_type != event:
+                raise _conflict(submission_id, existing.event_type)
+            log.info(
+                "portal.decision_exists",
+                submission_id=submission_id,
+                event_type=event.rsplit("/", 1)[-1],
+                jti=existing.jti,
+            )
+            return EventResult(existing.token, False, event, existing.jti)
+        jti = str(uuid.uuid4())
+        token = build_set(
+            event=event,
+            payload=payload,
+            issuer=self.settings.destination_id,
+            submission_id=submission_id,
+            case_id=case_id,
+            signing_key=self._sig_key,
+            now=self._clock(),
+            jti=jti,
+        )
+        resp = self._send(
+            "POST",
+            self._api(f"cases/{case_id}/events"),
+            accept=(200, 201, 202, 204, 409),
+            content=token.encode("ascii"),
+            headers={"Content-Type": JOSE},
+        )
+        if resp.status_code in (201, 202, 204):
+            log.info(
+                "portal.decision_sent",
+                submission_id=submission_id,
+                event_type=event.rsplit("/", 1)[-1],
+                jti=jti,
+            )
+            return EventResult(token, True, event, jti)
+        # 200 (the portal already had it) or 409 (it had a decision): read what is stored
+        stored = self._decision(case_id, submission_id)
+        if stored is not None and stored.event_type == event:
+            return EventResult(stored.token, False, event, stored.jti)
+        if resp.status_code == 409 or stored is not None:
+            raise _conflict(submission_id, stored.event_type if stored else "unknown")
+        return EventResult(token, True, event, jti)
+
+    def accept(self, received: ReceivedSubmission) -> EventResult:
+        """Accept a submission: a signed SET with the authentication tags of every part.
+
+        Idempotent: if the case's log already holds an accept for this submission, nothing
+        is sent and the stored SET is returned.
+
+        Returns:
+            The SET (store it with the audit trail: it is the signed receipt).
+
+        Raises:
+            ReviewRequired: The submission was already rejected.
+            ApplicationError: The portal misbehaved or refused the event.
+        """
+        return self._post_decision(
+            event=ACCEPT,
+            payload={"authenticationTags": received.auth_tags.as_dict()},
+            submission_id=received.submission_id,
+            case_id=received.case_id,
+        )
+
+    def reject(
+        self, submission_id: str, case_id: str, problems: Sequence[Problem | dict[str, Any]]
+    ) -> EventResult:
+        """Reject a submission with problems the citizen reads. Idempotent like `accept`.
+
+        Args:
+            submission_id: The submission.
+            case_id: Its case.
+            problems: At least one; `Problem` objects (e.g. ``SubmissionInvalid.problems``) or
+                dicts with ``type``, ``title``, ``detail``, ``instance``.
+
+        Raises:
+            ValueError: No problems given.
+            ReviewRequired: The submission was already accepted.
+        """
+        items = [p.as_dict() if isinstance(p, Problem) else dict(p) for p in problems]
+        if not items:
+            raise ValueError("reject needs at least one problem")
+        return self._post_decision(
+            event=REJECT,
+            payload={"problems": items},
+            submission_id=submission_id,
+            case_id=case_id,
+        )
+
+    # --- replies --------------------------------------------------------------------------
+
+    def reply(
+        self,
+        case_id: str,
+        reply_id: str | uuid.UUID,
+        title: str,
+        attachments: Sequence[ReplyAttachment] = (),
+    ) -> ReplyResult:
+        """Send a reply (e.g. the notice) to the citizen; idempotent by `reply_id`.
+
+        Args:
+            case_id: The accepted case.
+            reply_id: A UUID chosen by the caller and kept for reruns (derive it from the
+                business key, e.g. ``uuid5``).
+            title: Shown to the citizen.
+            attachments: Documents to send.
+        """
+        rid = str(reply_id)
+        body = {
+            "replyId": rid,
+            "title": title,
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "mimeType": a.mime_type,
+                    "content": base64.b64encode(a.content).decode("ascii"),
+                }
+                for a in attachments
+            ],
+        }
+        resp = self._send(
+            "POST", self._api(f"cases/{case_id}/replies"), accept=(200, 201), json=body
+        )
+        created = resp.status_code == 201
+        log.info("portal.reply", case_id=case_id, reply_id=rid, created=created)
+        return ReplyResult(reply_id=rid, case_id=case_id, created=created)
+
+
+def _conflict(submission_id: str, existing: str) -> ReviewRequired:
+    state = "angenommen" if existing == ACCEPT else "abgelehnt"
+    return ReviewRequired(
+        f"Die Einreichung wurde im Portal bereits {state}; bitte prüfen.",
+        code="portal-decision-conflict",
+        facts={"submissionId": submission_id, "existingEvent": existing.rsplit("/", 1)[-1]},
+    )

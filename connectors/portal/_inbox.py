@@ -1,0 +1,309 @@
+"""The inbox: list the new submissions, fetch one, decrypt and verify every part.
+
+Anything wrong *in the submission* — undecryptable, tampered, hash mismatch, malformed JSON,
+missing, oversized or broken attachment — becomes one `SubmissionInvalid` listing every problem
+(FIT-Connect problem types, German texts, ready for `reject`), never an exception of a library.
+Only ids, sizes and hashes are logged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any, Final
+
+from amtsbote import ApplicationError, get_logger
+from connectors.portal._crypto import PartError, auth_tag, decrypt_part, verify_hash
+from connectors.portal._http import PortalHTTP
+from connectors.portal._models import (
+    PDF,
+    AuthenticationTags,
+    ReceivedAttachment,
+    ReceivedSubmission,
+    SubmissionRef,
+)
+from connectors.records import Problem, SubmissionInvalid, problem
+
+__all__ = ["Inbox"]
+
+log = get_logger(__name__)
+
+
+def _is_pdf(content: bytes) -> bool:
+    """True if `content` starts like a PDF and pypdf can open it and count its pages."""
+    if not content.startswith(b"%PDF-"):
+        return False
+    from pypdf import PdfReader  # local: only needed for attachments
+
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(content), strict=False)
+            return len(reader.pages) >= 1
+    except Exception:  # pypdf raises many unrelated types for broken files: all mean "not a PDF"
+        return False
+    finally:
+        pypdf_log.setLevel(level)
+
+
+class Inbox(PortalHTTP):
+    """The reading half of `PortalClient`: destination, `list_new`, `fetch`."""
+
+    def destination(self) -> dict[str, Any]:
+        """Our destination as the portal describes it (status, keys, services)."""
+        resp = self._send("GET", self._api(f"destinations/{self.settings.destination_id}"))
+        body = self._json(resp)
+        if not isinstance(body, dict):
+            raise ApplicationError("Unerwartete Antwort des Portals.", code="portal-bad-response")
+        return body
+
+    def list_new(self, limit: int | None = None) -> Iterator[SubmissionRef]:
+        """The submissions waiting for us, oldest first.
+
+        All pages are read before the first item is yielded: accepting an item while
+        iterating removes it from the portal's list and would shift later pages.
+
+        Args:
+            limit: At most this many (default: all).
+        """
+        refs: list[SubmissionRef] = []
+        seen: set[str] = set()
+        offset = 0
+        while limit is None or len(refs) < limit:
+            page = self.settings.page_size
+            if limit is not None:
+                page = min(page, limit - len(refs))
+            resp = self._send(
+                "GET",
+                self._api("submissions"),
+                params={
+                    "destinationId": self.settings.destination_id,
+                    "limit": page,
+                    "offset": offset,
+                },
+            )
+            body = self._json(resp)
+            items = body.get("submissions") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise ApplicationError("Unerwartete Liste vom Portal.", code="portal-bad-response")
+            for item in items:
+                sid = item.get("submissionId") if isinstance(item, dict) else None
+                if not isinstance(sid, str) or sid in seen:
+                    continue
+                seen.add(sid)
+                refs.append(
+                    SubmissionRef(
+                        submission_id=sid,
+                        case_id=str(item.get("caseId", "")),
+                        destination_id=str(item.get("destinationId", "")),
+                    )
+                )
+            offset += len(items)
+            total = body.get("totalCount")
+            if not items or (isinstance(total, int) and offset >= total):
+                break
+        log.info("portal.listed", count=len(refs))
+        yield from refs[:limit] if limit is not None else refs
+
+    # --- fetch and decrypt ----------------------------------------------------------------
+
+    def fetch(self, submission_id: str) -> ReceivedSubmission:
+        """Fetch a submission and decrypt and verify every part.
+
+        Args:
+            submission_id: From `list_new`.
+
+        Returns:
+            The decrypted submission.
+
+        Raises:
+            SubmissionInvalid: The submission cannot be used (its `problems` say why, in
+                German, ready for `reject`); carries `submission_id` and `case_id`.
+            ApplicationError: The portal misbehaved.
+        """
+        body = self._json(self._send("GET", self._api(f"submissions/{submission_id}")))
+        if not isinstance(body, dict):
+            raise ApplicationError("Unerwartete Antwort des Portals.", code="portal-bad-response")
+        case_id = str(body.get("caseId", ""))
+
+        def invalid(problems: list[Problem]) -> SubmissionInvalid:
+            exc = SubmissionInvalid(problems)
+            exc.submission_id = submission_id
+            exc.case_id = case_id
+            log.warning("portal.submission_invalid", submission_id=submission_id, codes=exc.codes)
+            return exc
+
+        enc_meta = body.get("encryptedMetadata")
+        enc_data = body.get("encryptedData")
+        if not isinstance(enc_meta, str) or not isinstance(enc_data, str):
+            raise invalid([problem("missing-data", "Der Antrag enthält keine Daten.")])
+        try:
+            meta_bytes, _ = decrypt_part(enc_meta, self._enc_key, instance="metadata")
+        except PartError as exc:
+            raise invalid([exc.problem]) from None
+        metadata = _parse_json(meta_bytes)
+        structure = metadata.get("contentStructure") if isinstance(metadata, dict) else None
+        data_spec = structure.get("data") if isinstance(structure, dict) else None
+        schema = data_spec.get("submissionSchema") if isinstance(data_spec, dict) else None
+        if not isinstance(metadata, dict) or not isinstance(schema, dict):
+            raise invalid(
+                [
+                    problem(
+                        "syntax-violation",
+                        "Die Metadaten des Antrags sind nicht lesbar.",
+                        instance="metadata",
+                        code="metadata-syntax",
+                    )
+                ]
+            )
+        assert isinstance(structure, dict) and isinstance(data_spec, dict)
+        wanted = self.settings.schema_uri
+        if wanted is not None and schema.get("schemaUri") != wanted:
+            raise invalid(
+                [
+                    problem(
+                        "unsupported-schema",
+                        "Das Antragsformular wird von dieser Stelle nicht unterstützt.",
+                        code="schema-unsupported",
+                    )
+                ]
+            )
+        problems: list[Problem] = []
+
+        data = b""
+        data_hash = ""
+        data_json: Any = None
+        data_mime = str(schema.get("mimeType", ""))
+        try:
+            data, _ = decrypt_part(enc_data, self._enc_key, instance="data")
+            data_hash = verify_hash(data, data_spec.get("hash"), instance="data")
+        except PartError as exc:
+            problems.append(exc.problem)
+        else:
+            if data_mime == "application/json" or data_mime.endswith("+json"):
+                data_json = _parse_json(data)
+                if data_json is _INVALID:
+                    data_json = None
+                    problems.append(
+                        problem(
+                            "syntax-violation",
+                            "Die Antragsdaten sind kein gültiges JSON.",
+                            code="data-syntax",
+                        )
+                    )
+
+        announced = [a for a in body.get("attachments") or [] if isinstance(a, str)]
+        described = {
+            a["attachmentId"]: a
+            for a in structure.get("attachments") or []
+            if isinstance(a, dict) and isinstance(a.get("attachmentId"), str)
+        }
+        tags: dict[str, str] = {}
+        attachments: list[ReceivedAttachment] = []
+        for aid in described:
+            if aid not in announced:
+                problems.append(
+                    problem(
+                        "missing-attachment",
+                        "Eine in den Metadaten genannte Anlage fehlt.",
+                        instance=f"attachment:{aid}",
+                        code="attachment-missing",
+                    )
+                )
+        for aid in announced:
+            token = self._send(
+                "GET", self._api(f"submissions/{submission_id}/attachments/{aid}")
+            ).text.strip()
+            tags[aid] = auth_tag(token)
+            got = self._attachment(aid, token, described.get(aid))
+            if isinstance(got, Problem):
+                problems.append(got)
+            else:
+                attachments.append(got)
+
+        if problems:
+            raise invalid(problems)
+        received = ReceivedSubmission(
+            submission_id=submission_id,
+            case_id=case_id,
+            destination_id=str(body.get("destinationId", "")),
+            service_type=dict(body.get("serviceType") or {}),
+            schema_uri=str(schema.get("schemaUri", "")),
+            data_mime_type=data_mime,
+            data_sha512=data_hash,
+            auth_tags=AuthenticationTags(auth_tag(enc_meta), auth_tag(enc_data), tags),
+            attachments=attachments,
+            metadata=metadata,
+            data=data,
+            data_json=data_json,
+        )
+        log.info(
+            "portal.fetched",
+            submission_id=submission_id,
+            case_id=case_id,
+            data_bytes=len(data),
+            data_sha512=data_hash,
+            attachments=[(a.attachment_id, a.size) for a in attachments],
+        )
+        return received
+
+    def _attachment(
+        self, aid: str, token: str, spec: dict[str, Any] | None
+    ) -> ReceivedAttachment | Problem:
+        instance = f"attachment:{aid}"
+        limit = self.settings.max_attachment_bytes
+        if spec is None:
+            return problem(
+                "incorrect-attachment",
+                "Eine Anlage ist in den Metadaten nicht beschrieben.",
+                instance=instance,
+                code="attachment-undescribed",
+            )
+        too_large = problem(
+            "incorrect-attachment",
+            f"Eine Anlage ist zu groß (höchstens {limit // (1024 * 1024)} MiB).",
+            instance=instance,
+            code="attachment-too-large",
+        )
+        # base64url inflates by 4/3; refuse before decrypting far too large ciphertext
+        if len(token) > limit * 4 // 3 + 64 * 1024:
+            return too_large
+        try:
+            content, _ = decrypt_part(token, self._enc_key, instance=instance)
+            digest = verify_hash(content, spec.get("hash"), instance=instance)
+        except PartError as exc:
+            return exc.problem
+        if len(content) > limit:
+            return too_large
+        mime = str(spec.get("mimeType", "application/octet-stream"))
+        if mime == PDF and not _is_pdf(content):
+            return problem(
+                "incorrect-attachment",
+                "Die Anlage ist keine lesbare PDF-Datei.",
+                instance=instance,
+                code="attachment-not-pdf",
+            )
+        return ReceivedAttachment(
+            attachment_id=aid,
+            filename=str(spec.get("filename", aid)),
+            mime_type=mime,
+            purpose=str(spec.get("purpose", "attachment")),
+            sha512=digest,
+            content=content,
+        )
+
+
+_INVALID: Final = object()
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _INVALID

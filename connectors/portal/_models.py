@@ -1,0 +1,215 @@
+"""The values the portal client hands out: submission refs, received submissions, events.
+
+Frozen dataclasses, so a value can travel between threads and steps unchanged. The personal
+data of a submission (metadata, data, attachment contents) is kept out of every repr, so it
+cannot slip into a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+
+from pydantic import BaseModel
+
+from amtsbote import get_logger
+from connectors.portal._crypto import EVENT_BASE
+from connectors.records import (
+    Envelope,
+    SubmissionInvalid,
+    parse_record,
+    problem,
+    record_type,
+)
+
+__all__ = [
+    "ACCEPT",
+    "PDF",
+    "REJECT",
+    "AuthenticationTags",
+    "EventResult",
+    "PortalEvent",
+    "ReceivedAttachment",
+    "ReceivedSubmission",
+    "ReplyAttachment",
+    "ReplyResult",
+    "SubmissionRef",
+]
+
+log = get_logger(__name__)
+
+ACCEPT: Final = EVENT_BASE + "accept-submission"
+REJECT: Final = EVENT_BASE + "reject-submission"
+PDF: Final = "application/pdf"
+
+
+@dataclass(frozen=True)
+class SubmissionRef:
+    """A submission waiting in the portal (state ``submitted``)."""
+
+    submission_id: str
+    case_id: str
+    destination_id: str
+
+
+@dataclass(frozen=True)
+class AuthenticationTags:
+    """The last segment of each part's JWE; the accept event proves receipt with them."""
+
+    metadata: str
+    data: str
+    attachments: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``authenticationTags`` object of an accept event."""
+        return {"metadata": self.metadata, "data": self.data, "attachments": self.attachments}
+
+
+@dataclass(frozen=True)
+class ReceivedAttachment:
+    """A decrypted, hash-checked attachment (`content` is never shown in a repr)."""
+
+    attachment_id: str
+    filename: str
+    mime_type: str
+    purpose: str
+    sha512: str
+    content: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        """Size of the plaintext in bytes."""
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class ReceivedSubmission:
+    """A fetched submission: decrypted, every hash verified, data parsed if it is JSON.
+
+    The personal data (`metadata`, `data`, `data_json`, attachment contents) stays out of
+    the repr so it cannot slip into a log line or a traceback.
+    """
+
+    submission_id: str
+    case_id: str
+    destination_id: str
+    service_type: dict[str, Any]
+    schema_uri: str
+    data_mime_type: str
+    data_sha512: str
+    auth_tags: AuthenticationTags
+    attachments: list[ReceivedAttachment]
+    metadata: dict[str, Any] = field(repr=False)
+    data: bytes = field(repr=False)
+    data_json: Any = field(repr=False, default=None)
+
+    def envelope(self) -> Envelope:
+        """What the record may take from the submission besides its data."""
+        return Envelope(
+            item_key=self.submission_id,
+            case_id=self.case_id,
+            attachment_types=tuple(a.mime_type for a in self.attachments),
+        )
+
+    def record(self, *, today: date | None = None) -> BaseModel:
+        """Validate the data into the record registered for its schema (`connectors.records`).
+
+        Args:
+            today: Day to check dates against (default: today).
+
+        Returns:
+            The typed record of the submission's service, as registered for its schema.
+
+        Raises:
+            SubmissionInvalid: No record for the schema (``schema-unsupported``), data that is
+                no JSON, or data that breaks the schema or a rule of the record; carries
+                `submission_id` and `case_id`, ready for `PortalClient.reject`.
+        """
+        try:
+            record_type(self.schema_uri)  # an unknown form first, whatever its data
+            if self.data_json is None:
+                raise SubmissionInvalid(
+                    [
+                        problem(
+                            "syntax-violation",
+                            "Die Antragsdaten sind kein JSON.",
+                            code="data-syntax",
+                        )
+                    ]
+                )
+            return parse_record(
+                self.schema_uri, self.data_json, envelope=self.envelope(), today=today
+            )
+        except SubmissionInvalid as exc:
+            exc.submission_id = self.submission_id
+            exc.case_id = self.case_id
+            log.warning(
+                "portal.submission_invalid", submission_id=self.submission_id, codes=exc.codes
+            )
+            raise
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """Outcome of `accept` / `reject`.
+
+    Attributes:
+        set_token: The signed SET now in the portal's event log (store it: proof of the
+            decision). When the decision was already there, this is the stored one.
+        created: False when the portal already had this decision (nothing was sent or stored).
+    """
+
+    set_token: str
+    created: bool
+    event_type: str
+    jti: str
+
+
+@dataclass(frozen=True)
+class PortalEvent:
+    """One verified SET of a case's event log."""
+
+    token: str
+    header: dict[str, Any]
+    claims: dict[str, Any]
+
+    @property
+    def event_type(self) -> str:
+        """The full event URI (the SET carries exactly one)."""
+        return str(next(iter(self.claims["events"])))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The event's content (authentication tags, problems …)."""
+        value = self.claims["events"][self.event_type]
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def submission_id(self) -> str | None:
+        """The submission the event is about (from ``sub``)."""
+        sub = self.claims.get("sub")
+        return sub.removeprefix("submission:") if isinstance(sub, str) else None
+
+    @property
+    def jti(self) -> str:
+        """The token id."""
+        return str(self.claims.get("jti", ""))
+
+
+@dataclass(frozen=True)
+class ReplyAttachment:
+    """A document sent back to the citizen with a reply (e.g. the notice as PDF)."""
+
+    filename: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """Outcome of `reply`; `created` is False when the reply id was already there."""
+
+    reply_id: str
+    case_id: str
+    created: bool

@@ -1,0 +1,374 @@
+"""Hundesteuer (dog tax): the typed record of a dog registration, its rules and code list.
+
+Parse at the edge, trust inside: the portal's JSON (camelCase keys) of the schema
+`HUNDESTEUER_SCHEMA_URI` becomes a `DogTaxApplication` here, and every later layer (bot,
+documents, archive) trusts its fields. Validators check what a clerk would check first: IBAN
+checksum, microchip number, postcode, plausible dates, breed from the code list, e-mail form,
+names without control characters.
+
+The record is registered on import (`connectors.records` imports this module), so
+``parse_record(HUNDESTEUER_SCHEMA_URI, data, envelope=...)`` and a portal submission's
+``record()`` both end here; `parse_application` is the same with the envelope's facts given
+one by one. Validation failures become one `SubmissionInvalid` listing every problem in German,
+each naming the field by its label in `FIELD_LABELS`.
+
+The breed code list: the portal, the tax back office and the archive each keep their own copy
+of it (it is shared meaning, not shared code). A *listed* breed (gefährlicher Hund, Kampfhund)
+is taxed at a higher rate and needs a liability-insurance certificate attached.
+
+Dates are checked against "today"; pass ``context={"today": date(...)}`` to `model_validate`
+(or ``today=`` to `parse_application`) to pin it, e.g. in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any, Final, NamedTuple, cast
+
+from pydantic import ValidationInfo, field_validator, model_validator
+
+from connectors.records._fields import (
+    CamelRecord,
+    check_email,
+    check_iban,
+    check_postal_code,
+    check_text,
+    record_error,
+    today_of,
+    years_before,
+)
+from connectors.records._registry import Envelope, parse_record, register_record
+
+__all__ = [
+    "BREEDS",
+    "FIELD_LABELS",
+    "HUNDESTEUER_SCHEMA_URI",
+    "Breed",
+    "Dog",
+    "DogTaxApplication",
+    "Owner",
+    "SepaMandate",
+    "breed_by_code",
+    "parse_application",
+]
+
+HUNDESTEUER_SCHEMA_URI: Final = (
+    "https://schema.musterstadt.example/hundesteuer-anmeldung/1.0.0.json"
+)
+
+HOUSE_NUMBER_MAX: Final = 12
+OWNER_MIN_AGE: Final = 18
+OWNER_MAX_AGE: Final = 120
+DOG_MAX_AGE: Final = 30
+OWNED_SINCE_AHEAD: Final = timedelta(days=31)
+PDF: Final = "application/pdf"
+
+#: First three digits of a plausible ISO 11784 chip number besides the manufacturer codes
+#: 900–999: Germany (276) and its neighbours, where many dogs come from.
+CHIP_COUNTRIES: Final = frozenset(
+    {"276", "040", "056", "203", "208", "250", "442", "528", "616", "756"}
+)
+
+_CHIP = re.compile(r"^[0-9]{15}$")
+
+#: German labels of the data fields (JSON paths of the Hundesteuer schema).
+FIELD_LABELS: Final[Mapping[str, str]] = {
+    "owner": "Halter/in",
+    "owner.givenName": "Vorname",
+    "owner.familyName": "Familienname",
+    "owner.birthDate": "Geburtsdatum der Halterin/des Halters",
+    "owner.street": "Straße",
+    "owner.houseNumber": "Hausnummer",
+    "owner.postalCode": "Postleitzahl",
+    "owner.city": "Ort",
+    "owner.email": "E-Mail-Adresse",
+    "dog": "Hund",
+    "dog.name": "Name des Hundes",
+    "dog.breed": "Rasse",
+    "dog.birthDate": "Geburtsdatum des Hundes",
+    "dog.chipNumber": "Chipnummer",
+    "dog.ownedSince": "Halter/in seit",
+    "sepaMandate": "SEPA-Lastschriftmandat",
+    "sepaMandate.accountHolder": "Kontoinhaber/in",
+    "sepaMandate.iban": "IBAN",
+}
+
+
+class Breed(NamedTuple):
+    """One entry of the breed code list."""
+
+    code: str
+    name: str
+    listed: bool
+
+
+BREEDS: Final[dict[str, Breed]] = {
+    b.code: b
+    for b in (
+        Breed("MISCH", "Mischling", False),
+        Breed("LABR", "Labrador Retriever", False),
+        Breed("GOLD", "Golden Retriever", False),
+        Breed("DSH", "Deutscher Schäferhund", False),
+        Breed("DACK", "Dackel", False),
+        Breed("BEAG", "Beagle", False),
+        Breed("BOXR", "Deutscher Boxer", False),
+        Breed("PUDL", "Pudel", False),
+        Breed("JRT", "Jack Russell Terrier", False),
+        Breed("CHIH", "Chihuahua", False),
+        Breed("FBUL", "Französische Bulldogge", False),
+        Breed("HUSK", "Siberian Husky", False),
+        Breed("BERN", "Berner Sennenhund", False),
+        Breed("PITB", "Pitbull-Terrier", True),
+        Breed("AMST", "American Staffordshire Terrier", True),
+        Breed("STBT", "Staffordshire Bullterrier", True),
+        Breed("BULT", "Bullterrier", True),
+        Breed("ROTT", "Rottweiler", True),
+        Breed("MAST", "Mastiff", True),
+        Breed("DOAR", "Dogo Argentino", True),
+    )
+}
+
+
+def breed_by_code(code: str) -> Breed | None:
+    """Look a breed up by its code (exact, upper case), or None if the list does not have it."""
+    return BREEDS.get(code)
+
+
+class Owner(CamelRecord):
+    """The dog's owner (Halter/in), who files and pays."""
+
+    given_name: str
+    family_name: str
+    birth_date: date
+    street: str
+    house_number: str
+    postal_code: str
+    city: str
+    email: str
+
+    @field_validator("given_name", "family_name", "street", "city", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> str:
+        return check_text(v)
+
+    @field_validator("house_number", mode="before")
+    @classmethod
+    def _house_number(cls, v: Any) -> str:
+        text = check_text(v, max_len=HOUSE_NUMBER_MAX)
+        if not text[0].isdigit():
+            raise record_error(
+                "house-number-invalid", "Die Hausnummer muss mit einer Ziffer beginnen."
+            )
+        return text
+
+    @field_validator("postal_code", mode="before")
+    @classmethod
+    def _postal_code(cls, v: Any) -> str:
+        return check_postal_code(v)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v: Any) -> str:
+        return check_email(v)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, v: date, info: ValidationInfo) -> date:
+        today = today_of(info)
+        if v > today:
+            raise record_error("date-in-future", "Das Geburtsdatum liegt in der Zukunft.")
+        if v > years_before(today, OWNER_MIN_AGE):
+            raise record_error(
+                "owner-too-young",
+                f"Hunde anmelden können nur volljährige Personen (ab {OWNER_MIN_AGE} Jahren).",
+            )
+        if v < years_before(today, OWNER_MAX_AGE):
+            raise record_error("birth-date-implausible", "Das Geburtsdatum ist nicht plausibel.")
+        return v
+
+
+class Dog(CamelRecord):
+    """The dog to be registered for tax."""
+
+    name: str
+    breed: str
+    birth_date: date
+    chip_number: str
+    owned_since: date
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: Any) -> str:
+        return check_text(v)
+
+    @field_validator("breed", mode="before")
+    @classmethod
+    def _breed(cls, v: Any) -> str:
+        v = v.strip().upper() if isinstance(v, str) else v
+        if not isinstance(v, str) or v not in BREEDS:
+            raise record_error("breed-unknown", "Die Rasse ist nicht in der Rassenliste enthalten.")
+        return v
+
+    @field_validator("chip_number", mode="before")
+    @classmethod
+    def _chip(cls, v: Any) -> str:
+        v = v.replace(" ", "").strip() if isinstance(v, str) else v
+        if not isinstance(v, str) or not _CHIP.match(v):
+            raise record_error("chip-format", "Die Chipnummer muss aus genau 15 Ziffern bestehen.")
+        prefix = v[:3]
+        if prefix not in CHIP_COUNTRIES and not 900 <= int(prefix) <= 999:
+            raise record_error(
+                "chip-implausible",
+                "Die Chipnummer ist nicht plausibel (Länder- oder Herstellerkennung unbekannt).",
+            )
+        return v
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, v: date, info: ValidationInfo) -> date:
+        today = today_of(info)
+        if v > today:
+            raise record_error(
+                "date-in-future", "Das Geburtsdatum des Hundes liegt in der Zukunft."
+            )
+        if v < years_before(today, DOG_MAX_AGE):
+            raise record_error(
+                "birth-date-implausible", "Das Geburtsdatum des Hundes ist nicht plausibel."
+            )
+        return v
+
+    @field_validator("owned_since")
+    @classmethod
+    def _owned_since(cls, v: date, info: ValidationInfo) -> date:
+        born = info.data.get("birth_date")
+        if isinstance(born, date) and v < born:
+            raise record_error(
+                "owned-before-birth",
+                "Das Datum „Halter/in seit“ liegt vor dem Geburtsdatum des Hundes.",
+            )
+        if v > today_of(info) + OWNED_SINCE_AHEAD:
+            raise record_error(
+                "date-in-future",
+                "Das Datum „Halter/in seit“ liegt mehr als einen Monat in der Zukunft.",
+            )
+        return v
+
+    @property
+    def breed_name(self) -> str:
+        """The German name of the breed (from the code list)."""
+        return BREEDS[self.breed].name
+
+    @property
+    def is_listed(self) -> bool:
+        """True for a listed (dangerous) breed: higher tax, insurance certificate required."""
+        return BREEDS[self.breed].listed
+
+
+class SepaMandate(CamelRecord):
+    """The direct-debit mandate for the tax."""
+
+    account_holder: str
+    iban: str
+
+    @field_validator("account_holder", mode="before")
+    @classmethod
+    def _holder(cls, v: Any) -> str:
+        return check_text(v)
+
+    @field_validator("iban", mode="before")
+    @classmethod
+    def _iban(cls, v: Any) -> str:
+        return check_iban(v)
+
+
+class DogTaxApplication(CamelRecord):
+    """A citizen's application to register a dog for dog tax (Hundesteuer-Anmeldung).
+
+    Attributes:
+        reference: The portal's submission id — the business key of every later step.
+        case_id: The portal's case id (events and replies go there).
+        owner: The owner.
+        dog: The dog.
+        sepa_mandate: The direct-debit mandate.
+        has_insurance_certificate: Whether a liability-insurance certificate (PDF) is attached;
+            required for listed breeds.
+    """
+
+    reference: str
+    case_id: str
+    owner: Owner
+    dog: Dog
+    sepa_mandate: SepaMandate
+    has_insurance_certificate: bool = False
+
+    @field_validator("reference", "case_id", mode="before")
+    @classmethod
+    def _ids(cls, v: Any) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise record_error("id-missing", "Die Vorgangskennung fehlt.")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _insurance(self) -> DogTaxApplication:
+        if self.dog.is_listed and not self.has_insurance_certificate:
+            raise record_error(
+                "insurance-missing",
+                f"Für die Rasse {self.dog.breed_name} ist ein Nachweis der "
+                "Haftpflichtversicherung als PDF-Anlage erforderlich.",
+                field="attachments",
+            )
+        return self
+
+
+def _from_envelope(envelope: Envelope) -> dict[str, Any]:
+    """The record's fields that come from the submission, not from its data."""
+    return {
+        "reference": envelope.item_key,
+        "caseId": envelope.case_id,
+        "hasInsuranceCertificate": PDF in envelope.attachment_types,
+    }
+
+
+register_record(
+    HUNDESTEUER_SCHEMA_URI,
+    DogTaxApplication,
+    field_labels=FIELD_LABELS,
+    from_envelope=_from_envelope,
+)
+
+
+def parse_application(
+    data: Any,
+    *,
+    reference: str,
+    case_id: str,
+    has_insurance_certificate: bool = False,
+    today: date | None = None,
+) -> DogTaxApplication:
+    """Validate the portal's Hundesteuer JSON into a `DogTaxApplication`.
+
+    Args:
+        data: The decrypted data part (a dict with ``owner``, ``dog``, ``sepaMandate``).
+        reference: The submission id.
+        case_id: The case id.
+        has_insurance_certificate: Whether a usable PDF attachment came with it.
+        today: The day to check dates against (default: today).
+
+    Returns:
+        The validated record.
+
+    Raises:
+        SubmissionInvalid: With one problem per error found (German texts).
+    """
+    envelope = Envelope(
+        item_key=reference,
+        case_id=case_id,
+        attachment_types=(PDF,) if has_insurance_certificate else (),
+    )
+    # the registry refuses any other model for this schema, so the cast holds
+    return cast(
+        DogTaxApplication,
+        parse_record(HUNDESTEUER_SCHEMA_URI, data, envelope=envelope, today=today),
+    )
