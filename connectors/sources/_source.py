@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=BaseModel)
-R_co = TypeVar("R_co", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class Receipt:
     token: str = field(repr=False)
 
 
-class Source(Protocol[R_co]):
+class Source(Protocol[R]):
     """Where a process's items come from (see module docstring).
 
     Errors: a technically broken item raises ``connectors.portal.SubmissionInvalid`` (a
@@ -108,7 +107,7 @@ class Source(Protocol[R_co]):
         """Every new item, oldest first, each once (all pages read before returning)."""
         ...
 
-    def fetch(self, item: SourceItem) -> Received[R_co]:
+    def fetch(self, item: SourceItem) -> Received[R]:
         """Fetch, decrypt, verify and parse one item."""
         ...
 
@@ -124,7 +123,7 @@ class Source(Protocol[R_co]):
         """The payload to store for the item (the store encrypts it)."""
         ...
 
-    def decode(self, payload: bytes) -> Received[R_co]:
+    def decode(self, payload: bytes) -> Received[R]:
         """The item back from its stored payload."""
         ...
 

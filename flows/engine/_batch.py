@@ -217,7 +217,7 @@ def _start(run: _Run, account: BotAccount, first: bool) -> threading.Thread:
 
 
 def _artifact(
-    process: Process[Any], rows: list[ItemResult], params: BatchParams, queue: dict[str, int]
+    process: Process[Any, Any], rows: list[ItemResult], params: BatchParams, queue: dict[str, int]
 ) -> None:
     counts = Counter(r.outcome for r in rows)
     lines = [f"- **{k}**: {v}" for k, v in sorted(counts.items())]
@@ -257,7 +257,7 @@ def _source_rows(report: IntakeReport) -> list[ItemResult]:
     ]
 
 
-def run_batch(process: Process[Any], params: BatchParams, run_id: str) -> dict[str, Any]:
+def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> dict[str, Any]:
     """Body of the ``<process>`` flow (see module docstring)."""
     setup_logging()
     logger = get_run_logger()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from prefect import Flow, flow
@@ -19,13 +20,14 @@ from flows.engine._process import Process
 __all__ = ["ProcessFlows", "attributes", "build_flows"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class ProcessFlows:
     """The four flows of one process; deploy them from the process module."""
 
-    process: Process[Any]
+    process: Process[Any, Any]
     batch: Flow[..., dict[str, Any]]
     intake: Flow[..., dict[str, Any]]
     klaerfall: Flow[..., dict[str, Any]]
@@ -46,7 +48,7 @@ def _run_id() -> str:
     return str(flow_run.id or "local")
 
 
-def _entry(fn: Any, module: str, attribute: str) -> Any:
+def _entry(fn: F, module: str, attribute: str) -> F:
     # Prefect finds a flow again (in a worker, in `serve`) by "<file of module>:<qualname>":
     # make that the process module's attribute, not this closure.
     fn.__module__ = module
@@ -54,7 +56,7 @@ def _entry(fn: Any, module: str, attribute: str) -> Any:
     return fn
 
 
-def build_flows(process: Process[Any], module: str) -> ProcessFlows:
+def build_flows(process: Process[Any, Any], module: str) -> ProcessFlows:
     """Build ``<name>``, ``<name>-intake``, ``<name>-klaerfall`` and ``<name>-freigabe``.
 
     Args:
@@ -90,29 +92,22 @@ def build_flows(process: Process[Any], module: str) -> ProcessFlows:
     freigabe.__doc__ = f"{title}: ein Bescheid wartet auf die Freigabe (Vier-Augen-Prinzip)."
     return ProcessFlows(
         process=process,
-        batch=flow(
-            _entry(batch, module, attr["batch"]),
-            name=name,
-            flow_run_name=batch_run_name,
-            log_prints=False,
+        batch=flow(name=name, flow_run_name=batch_run_name, log_prints=False)(
+            _entry(batch, module, attr["batch"])
         ),
-        intake=flow(
-            _entry(intake, module, attr["intake"]), name=f"{name}-intake", log_prints=False
+        intake=flow(name=f"{name}-intake", log_prints=False)(
+            _entry(intake, module, attr["intake"])
         ),
-        klaerfall=flow(
-            _entry(klaerfall, module, attr["klaerfall"]),
-            name=f"{name}-klaerfall",
-            flow_run_name="klaerfall-{item_key}",
+        klaerfall=flow(name=f"{name}-klaerfall", flow_run_name="klaerfall-{item_key}")(
+            _entry(klaerfall, module, attr["klaerfall"])
         ),
-        freigabe=flow(
-            _entry(freigabe, module, attr["freigabe"]),
-            name=f"{name}-freigabe",
-            flow_run_name="freigabe-{item_key}",
+        freigabe=flow(name=f"{name}-freigabe", flow_run_name="freigabe-{item_key}")(
+            _entry(freigabe, module, attr["freigabe"])
         ),
     )
 
 
-def attributes(process: Process[Any]) -> dict[str, str]:
+def attributes(process: Process[Any, Any]) -> dict[str, str]:
     """The module attribute each flow of `process` must be bound to."""
     base = process.name.replace("-", "_")
     return {

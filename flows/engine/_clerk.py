@@ -58,7 +58,7 @@ def _not_waiting(item_key: str, item: WorkItem | None) -> dict[str, Any]:
     }
 
 
-def run_klaerfall(process: Process[Any], item_key: str, reason_code: str) -> dict[str, Any]:
+def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -> dict[str, Any]:
     """Show the clerk what differs, wait for the decision, then finish the item."""
     setup_logging()
     logger = get_run_logger()
@@ -131,7 +131,7 @@ def run_klaerfall(process: Process[Any], item_key: str, reason_code: str) -> dic
         services.close()
 
 
-def run_freigabe(process: Process[Any], item_key: str, aktenzeichen: str) -> dict[str, Any]:
+def run_freigabe(process: Process[Any, Any], item_key: str, aktenzeichen: str) -> dict[str, Any]:
     """Wait for a clerk's approval of the notice, then archive, deliver, done."""
     setup_logging()
     services = Services.from_env(process)

@@ -171,7 +171,7 @@ def start_batch(
     }
 
 
-def run_intake(process: Process[Any], params: IntakeParams, run_id: str) -> dict[str, Any]:
+def run_intake(process: Process[Any, Any], params: IntakeParams, run_id: str) -> dict[str, Any]:
     """Body of ``<process>-intake`` (see module docstring).
 
     Returns:

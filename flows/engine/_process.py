@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=BaseModel)
+E = TypeVar("E", bound="Entry")
 
 
 class Entry(Protocol):
@@ -107,7 +108,7 @@ class Review:
 
 
 @dataclass(frozen=True)
-class Process(Generic[R]):
+class Process(Generic[R, E]):
     """One automated process (see module docstring).
 
     Attributes:
@@ -133,8 +134,8 @@ class Process(Generic[R]):
     title: str
     source: Callable[[], Source[R]]
     bot: BotSpec
-    enter: Callable[[Any, Received[R], Any], Entry]
-    notice: Callable[[Received[R], Entry, date], Document]
+    enter: Callable[[Any, Received[R], Any], E]
+    notice: Callable[[Received[R], E, date], Document]
     rejection: Callable[[Received[R], BusinessRuleError, date], Document]
     review: Review | None = None
     approval: Literal["auto", "manual"] = "manual"

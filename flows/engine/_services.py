@@ -30,7 +30,7 @@ log = get_logger(__name__)
 class Services:
     """Everything one flow run of a process uses."""
 
-    process: Process[Any]
+    process: Process[Any, Any]
     core: AmtsboteSettings
     settings: ProcessSettings
     store: WorkItemStore
@@ -40,7 +40,7 @@ class Services:
     audit: AuditTrail
 
     @classmethod
-    def from_env(cls, process: Process[Any]) -> Services:
+    def from_env(cls, process: Process[Any, Any]) -> Services:
         core = AmtsboteSettings()
         store = WorkItemStore.from_settings(core=core)
         store.upgrade()

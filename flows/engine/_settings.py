@@ -50,7 +50,7 @@ class ProcessSettings(SecretSettings):
     def for_process(cls, name: str, seats: str) -> ProcessSettings:
         """The settings of process `name` from ``AMTSBOTE_<NAME>_*``, defaults filled in."""
         prefix = f"AMTSBOTE_{name.upper().replace('-', '_')}_"
-        settings = cls(_env_prefix=prefix)  # type: ignore[call-arg]
+        settings = cls(_env_prefix=prefix)
         defaults: dict[str, Any] = {
             "seat_limit": settings.seat_limit or seats,
             "review_deployment": settings.review_deployment or f"{name}-klaerfall/{name}-klaerfall",

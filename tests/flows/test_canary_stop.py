@@ -33,7 +33,9 @@ def test_renamed_field_stops_the_run_untouched(
     assert town.steuer.export()["cases"] == []
     store = WorkItemStore.from_settings()
     waiting = {i.item_key for i in store.items("hundesteuer", states=[ItemState.NEW])}
-    assert {s.ref["submissionId"] for s in seeded if states[s.ref["submissionId"]] == "accepted"} <= waiting
+    assert {
+        s.ref["submissionId"] for s in seeded if states[s.ref["submissionId"]] == "accepted"
+    } <= waiting
     events = (
         [json.loads(line) for line in town.audit_path().read_text().splitlines()]
         if town.audit_path().exists()

@@ -96,9 +96,7 @@ def test_batch_end_to_end_exactly_once(
     seeded = seed_batch(town, 10, seed=5)
     expected = {s.ref["submissionId"]: EXPECTED[s.label] for s in seeded}
 
-    state = hundesteuer(
-        BatchParams(max_items=50, approval="auto", sessions=1), return_state=True
-    )
+    state = hundesteuer(BatchParams(max_items=50, approval="auto", sessions=1), return_state=True)
     report = state.result(_sync=True)  # the test thread may hold sync Playwright's loop
 
     outcomes = {row["Vorgang"]: row["Ergebnis"] for row in report["items"]}

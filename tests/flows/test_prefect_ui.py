@@ -115,7 +115,9 @@ def test_auditor_sees_the_summary_of_the_last_run(
     page.get_by_text("hundesteuer-summary", exact=True).first.click()
     expect(page).to_have_url(re.compile("/artifacts/artifact/"), timeout=UI_TIMEOUT)
     counts = {o: list(deployed_run.expected.values()).count(o) for o in ("done", "rejected")}
-    heading = page.get_by_role("heading", name=f"Hundesteuer: {len(deployed_run.expected)} Vorgänge")
+    heading = page.get_by_role(
+        "heading", name=f"Hundesteuer: {len(deployed_run.expected)} Vorgänge"
+    )
     expect(heading).to_be_visible(timeout=UI_TIMEOUT)
     for outcome, n in counts.items():
         expect(page.get_by_role("listitem").filter(has_text=outcome)).to_have_text(

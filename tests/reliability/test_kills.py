@@ -6,8 +6,8 @@ an item stored as a work item (``received``) but not yet ``acknowledged`` at the
 intake between store and accept), a taxpayer created but no case yet (before the submit), a case
 in the back office whose item has no ``entered`` audit event (after the submit, before the
 confirmation was read), an item ``archived`` but not ``done`` (after the archive, during the
-delivery). Latency knobs widen the windows. The browser crash kills the run's own Chromium (found among the flow process's
-descendants), never a browser of anyone else.
+delivery). Latency knobs widen the windows. The browser crash kills the run's own Chromium
+(found among the flow process's descendants), never a browser of anyone else.
 """
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flows.intake import IntakeParams, crash_detection_automation, intake
 from prefect.client.orchestration import get_client
 
 from amtsbote import verify_trail
-from flows.intake import IntakeParams, crash_detection_automation, intake
 from tests.fixtures.prefect import PrefectServer
 from tests.flows._town import EXPECTED
 from tests.flows.conftest import Musterstadt, musterstadt_env
