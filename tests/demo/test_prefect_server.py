@@ -8,7 +8,6 @@ nothing running — a taken fixed port is never mistaken for a healthy server.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 
 from demo import PrefectServer, PrefectServerError
 from tests.fixtures.prefect import QUIET
-from tests.scale._cluster import fresh_database, postgres_unreachable
+from tests.scale._cluster import _run_async, fresh_database, postgres_unreachable
 
 _CHILD = """
 from prefect.client.orchestration import get_client
@@ -112,7 +111,7 @@ def test_postgres_server_on_a_throwaway_database(tmp_path: Path) -> None:
         with PrefectServer(tmp_path / "prefect", database_url=url, settings=QUIET) as server:
             assert server.env["PREFECT_API_DATABASE_CONNECTION_URL"] == url
             assert _create_pool(server, "pg-pool") == ["pg-pool"]
-            assert asyncio.run(pools(url)) == ["pg-pool"]  # in PostgreSQL, not in a file
+            assert _run_async(pools(url)) == ["pg-pool"]  # in PostgreSQL, not in a file
             pgid = server.pid
         assert _group_gone(pgid)
         assert not (tmp_path / "prefect" / "prefect.db").exists()
