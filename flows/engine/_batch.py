@@ -24,13 +24,13 @@ import time
 from collections import Counter
 from typing import Any
 
-from amtsbote.store import WorkItem
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 
-from amtsbote import AmtsboteError, LoginRefused, get_logger
+from amtsbote import AmtsboteError, ApplicationError, LoginRefused, get_logger
+from amtsbote.store import WorkItem
 from bots import BotAccount
 from flows._bridge import setup_logging
 from flows._pipeline import BotDesk, run_pipeline
@@ -55,6 +55,7 @@ class _Gate:
         self.canary_done = threading.Event()
         self.error: AmtsboteError | None = None
         self.refused: list[LoginRefused] = []
+        self.broken: list[ApplicationError] = []
 
     def fail(self, exc: AmtsboteError) -> None:
         self.error = exc
@@ -170,22 +171,37 @@ class _Run:
                     self.gate.fail(exc)
                 return
             except AmtsboteError as exc:
-                # A login that fails on a blip must not idle a seat for the whole run, nor
-                # fail the canary (and with it the run) while there is time to try again.
-                wanted = (
-                    first and not self.gate.canary_done.is_set()
-                ) or not self.claimer.exhausted
-                if delay is not None and wanted:
-                    log.warning(
-                        "bot session failed, retrying", account=account.username, code=exc.code
-                    )
-                    time.sleep(delay)
-                    continue
-                if first and not self.gate.canary_done.is_set():
-                    self.gate.fail(exc)
+                if not self._retry_session(account, first, exc, delay):
                     return
-                log.error("bot session unavailable", account=account.username, code=exc.code)
+            except Exception as exc:  # noqa: BLE001 - a bug or a bad setting: stop this session
+                log.exception("bot session broke", account=account.username)
+                broken = ApplicationError(
+                    f"Bot-Sitzung {account.username!r} abgebrochen: {type(exc).__name__}",
+                    code="bot-session-broken",
+                )
+                self.gate.broken.append(broken)
+                if first:
+                    self.gate.fail(broken)
                 return
+
+    def _retry_session(
+        self, account: BotAccount, first: bool, exc: AmtsboteError, delay: float | None
+    ) -> bool:
+        """Whether to start the session again after `exc` (after waiting `delay`).
+
+        A login that fails on a blip must not idle a seat for the whole run, nor fail the
+        canary (and with it the run) while there is time to try again.
+        """
+        wanted = (first and not self.gate.canary_done.is_set()) or not self.claimer.exhausted
+        if delay is not None and wanted:
+            log.warning("bot session failed, retrying", account=account.username, code=exc.code)
+            time.sleep(delay)
+            return True
+        if first and not self.gate.canary_done.is_set():
+            self.gate.fail(exc)
+            return False
+        log.error("bot session unavailable", account=account.username, code=exc.code)
+        return False
 
     def work(self, desk: BotDesk) -> None:
         """An item thread: claim, walk, record — until the batch is done. Never raises."""
@@ -296,6 +312,8 @@ def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> d
         logger.info("Ergebnis: %s; Arbeitsvorrat: %s", counts, queue)
         if run.gate.refused:
             raise run.gate.refused[0]
+        if run.gate.broken:
+            raise run.gate.broken[0]
         return {"total": len(rows), **counts, "items": [r.row() for r in rows], "queue": queue}
     finally:
         services.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from amtsbote.store import ItemState, WorkItem
 from prefect import get_run_logger
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
@@ -16,6 +15,7 @@ from prefect.runtime import flow_run
 from pydantic import Field
 
 from amtsbote import BusinessRuleError, ReviewRequired
+from amtsbote.store import ItemState, WorkItem
 from flows._bridge import setup_logging
 from flows.engine._human import request_approval, retrying
 from flows.engine._process import Process

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from amtsbote.store import ItemState
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.automations import Automation
@@ -42,6 +41,7 @@ from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
 
+from amtsbote.store import ItemState
 from flows._bridge import setup_logging
 from flows.engine._intake import poll
 from flows.engine._params import BatchParams, IntakeParams

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from amtsbote.store import WorkItemStore
-
 from amtsbote import AmtsboteSettings, ApplicationError, AuditTrail, get_logger
+from amtsbote.store import WorkItemStore
 from bots import BotAccount, BrowserSession, BrowserSettings
 from connectors.archive import EakteClient, EakteSettings
 from connectors.mail import Mailer, MailSettings, review_notice
