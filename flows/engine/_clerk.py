@@ -6,7 +6,8 @@ state and finish it with the same idempotent steps the batch uses (`Walker`).
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Literal
 
 from prefect import get_run_logger
 from prefect.flow_runs import pause_flow_run
@@ -18,13 +19,44 @@ from amtsbote import BusinessRuleError, ReviewRequired
 from amtsbote.store import ItemState, WorkItem
 from flows._bridge import setup_logging
 from flows.engine._human import request_approval, retrying
-from flows.engine._process import Process
+from flows.engine._process import ClerkDecision, Process, Review
 from flows.engine._services import Services, bot_session
 from flows.engine._walk import ItemResult, Walker
 
 __all__ = ["Freigabe", "WAIT_S", "run_freigabe", "run_klaerfall"]
 
+_MAX_ROUNDS = 5  # questions to the clerk before the run gives the item back to `reconcile`
 WAIT_S = 14 * 24 * 3600  # two weeks, then the run times out and `reconcile` starts a new one
+
+
+class Klaerfall(RunInput):
+    """The engine's own Klärfall form, for a case the process's form is not made for."""
+
+    entscheidung: Literal["erneut-versuchen", "ablehnen"] = Field(
+        title="Entscheidung",
+        description="erneut versuchen: wenn der Fall dort geklärt ist; ablehnen: mit Begründung.",
+    )
+    begruendung: str = Field(
+        "", title="Begründung", description="Bei Ablehnung: Text, den die Antragstellerin liest."
+    )
+
+
+def _describe(exc: ReviewRequired, links: dict[str, str]) -> str:
+    return (
+        f"### Klärfall zu Vorgang `{links['Vorgang']}`\n\n{exc.message}\n\n"
+        f"Der Antrag liegt in der [e-Akte]({links['e-Akte']}). Bitte klären Sie den Fall "
+        "dort und entscheiden Sie dann unten."
+    )
+
+
+def _decide(answer: Klaerfall) -> ClerkDecision:
+    if answer.entscheidung == "ablehnen":
+        reason = answer.begruendung.strip() or "Der Antrag konnte nicht bearbeitet werden."
+        return ClerkDecision(reject=reason)
+    return ClerkDecision()
+
+
+GENERIC_REVIEW = Review(Klaerfall, _describe, _decide, {"entscheidung": "erneut-versuchen"})
 
 
 class Freigabe(RunInput):
@@ -64,7 +96,6 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
     logger = get_run_logger()
     services = Services.from_env(process)
     run_id = str(flow_run.id or "local")
-    review = process.review
     account = services.settings.bot_accounts()[0]
     walker = Walker(
         services,
@@ -74,7 +105,7 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
     )
     try:
         item = services.store.get(process.name, item_key)
-        if item is None or item.state != ItemState.KLAERFALL or review is None:
+        if item is None or item.state != ItemState.KLAERFALL:
             return _not_waiting(item_key, item)
         received = retrying("load", lambda: walker.load(item))
         akte = f"{process.name.upper()}-{item_key}"
@@ -93,30 +124,15 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
                     )
                     return exc
 
-        found = retrying("look", look)
-        if found is None:
-            return _not_waiting(item_key, services.store.get(process.name, item_key))
-        if isinstance(found, ItemResult):  # resolved meanwhile (fixed in the back office)
-            return found.__dict__
-        answer = pause_flow_run(
-            wait_for_input=review.form.with_initial_data(
-                description=review.describe(found, _links(services, item_key, akte)),
-                **review.initial,
-            ),
-            timeout=WAIT_S,
-            key=f"klaerfall-{item_key}",
-        )
-        decision = review.decide(answer)
-        walker.audit(item_key, "klaerfall", "decided:" + ("reject" if decision.reject else "enter"))
-        logger.info("Entscheidung: %s", "ablehnen" if decision.reject else "übernehmen")
-
-        def finish() -> dict[str, Any]:
+        def finish(decision: ClerkDecision) -> dict[str, Any]:
             claimed = _claim(services, run_id, item_key, ItemState.KLAERFALL)
             if claimed is None:
                 return _not_waiting(item_key, services.store.get(process.name, item_key))
             if decision.reject is not None:
                 error = BusinessRuleError(decision.reject, code="rejected-by-clerk")
-                return walker.reject(claimed, received, error).__dict__
+                return walker.settle(
+                    claimed, received, lambda: walker.reject(claimed, received, error)
+                ).__dict__
             with bot_session(services, account, run_id) as bot:
                 return walker.settle(
                     claimed,
@@ -126,7 +142,31 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
                     ),
                 ).__dict__
 
-        return retrying("finish", finish)
+        for round_ in range(1, _MAX_ROUNDS + 1):
+            found = retrying("look", look)
+            if found is None:
+                return _not_waiting(item_key, services.store.get(process.name, item_key))
+            if isinstance(found, ItemResult):  # resolved meanwhile (e.g. in the back office)
+                return found.__dict__
+            own = process.review
+            review = own if own is not None and own.handles(found.code) else GENERIC_REVIEW
+            answer = pause_flow_run(
+                wait_for_input=review.form.with_initial_data(
+                    description=review.describe(found, _links(services, item_key, akte)),
+                    **review.initial,
+                ),
+                timeout=WAIT_S,
+                key=f"klaerfall-{item_key}-{round_}",
+            )
+            decision = review.decide(answer)
+            verdict = "reject" if decision.reject else "enter"
+            walker.audit(item_key, "klaerfall", f"decided:{verdict}", code=found.code)
+            logger.info("Entscheidung: %s", "ablehnen" if decision.reject else "übernehmen")
+            result = retrying("finish", functools.partial(finish, decision))
+            if result.get("outcome") != ItemState.KLAERFALL.value:
+                return result
+            # still unclear (e.g. the conflict is not cleared up yet): ask again
+        return _not_waiting(item_key, services.store.get(process.name, item_key))
     finally:
         services.close()
 

@@ -99,12 +99,19 @@ class Review:
             its database are open to every Prefect user.
         decide: ``decide(answer) -> ClerkDecision``.
         initial: Pre-filled answers.
+        codes: The `ReviewRequired` codes this form is for (empty: all). Any other Klärfall —
+            e.g. the e-Akte holding another document under the item's key — gets the
+            engine's own form: clear it up where it lies, then "erneut versuchen" or reject.
     """
 
     form: type[Any]
     describe: Callable[[ReviewRequired, dict[str, str]], str]
     decide: Callable[[Any], ClerkDecision]
     initial: dict[str, Any] = field(default_factory=dict)
+    codes: frozenset[str] = frozenset()
+
+    def handles(self, code: str) -> bool:
+        return not self.codes or code in self.codes
 
 
 @dataclass(frozen=True)

@@ -254,13 +254,19 @@ class Walker:
     def settle(
         self, item: WorkItem, received: Received[Any], walk: Callable[[], ItemResult]
     ) -> ItemResult:
-        """Run `walk` and turn a business refusal or a Klärfall into the item's state."""
+        """Run `walk` and turn a business refusal or a Klärfall into the item's state.
+
+        The one place where exception types become states (with `fail` for the last try of
+        an `ApplicationError`). A `ReviewRequired` from any step — the rejection's own
+        filing included — hands the item to a clerk.
+        """
         try:
-            return walk()
+            try:
+                return walk()
+            except BusinessRuleError as exc:
+                return self.reject(item, received, exc)
         except ReviewRequired as exc:
             return self.to_clerk(item, exc)
-        except BusinessRuleError as exc:
-            return self.reject(item, received, exc)
 
     def to_clerk(self, item: WorkItem, exc: ReviewRequired) -> ItemResult:
         key = item.item_key
