@@ -90,6 +90,21 @@ def _seed(town: Musterstadt, apps: list[Any]) -> list[SeededApplication]:
     )
 
 
+def _wait_paused(item_keys: list[str], timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = [
+                client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[f"item:{k}"]))
+                )
+                for k in item_keys
+            ]
+            if all(r and r[0].state_type and r[0].state_type.value == "PAUSED" for r in runs):
+                return
+            time.sleep(1)
+
+
 def _run() -> dict[str, Any]:
     return hundesteuer(BatchParams(max_items=1000, approval="auto", sessions=2))
 
@@ -148,6 +163,9 @@ def chaos(
         town.portal.set_faults(error_rate=0.03)
         phase2 = run_until_drained(_run, MAX_RUNS)
         seeded += klaerfaelle
+        # A Klärfall run files the application in the e-Akte before it asks the clerk: let
+        # the runs reach their question before the systems are read.
+        _wait_paused([s.ref["submissionId"] for s in klaerfaelle])
 
         faults = injected(town)
         after = snapshot(town)
