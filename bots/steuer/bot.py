@@ -195,7 +195,9 @@ class SteuerBot(Bot):
             taxpayer: How to find the taxpayer: ``"auto"`` (same name, birth date and address →
                 use it; same person at another address → `ReviewRequired`; nobody → create),
                 or a clerk's decision on a Klärfall: ``"existing"`` (the one found by name and
-                birth date), a Steuernummer, or ``"new"`` (create another taxpayer).
+                birth date), ``"treffer:<n>"`` (the n-th of those, ordered by Steuernummer, as
+                the Klärfall form numbers them), a Steuernummer, or ``"new"`` (create another
+                taxpayer).
 
         Returns:
             The Aktenzeichen and tax (``created=False`` if the case already existed).
@@ -263,7 +265,10 @@ class SteuerBot(Bot):
             if _norm(r.get("Anschrift", "")) == _norm(address)
         )
         numbers = sorted(r["Steuernummer"].strip() for r in rows)
-        if decision not in ("auto", "existing", "new") and decision in numbers:
+        if decision.startswith("treffer:") and decision[8:].isdigit():
+            n = int(decision[8:])  # the clerk picked the n-th match (ordered by Steuernummer)
+            same = numbers[n - 1 : n] if 1 <= n <= len(numbers) else []
+        elif decision not in ("auto", "existing", "new") and decision in numbers:
             same = [decision]  # the clerk named the taxpayer
         elif decision == "existing" and len(numbers) == 1:
             same = numbers

@@ -14,7 +14,7 @@ def _cases(server: Any, reference: str) -> list[dict[str, Any]]:
     return [c for c in server.export()["cases"] if c["fremdreferenz"] == reference]
 
 
-@pytest.mark.parametrize("decision", ["existing", "steuernummer", "new"])
+@pytest.mark.parametrize("decision", ["existing", "steuernummer", "treffer:1", "new"])
 def test_clerk_decision_resolves_the_address_conflict(
     steuer: Any, make_bot: Any, decision: str
 ) -> None:

@@ -110,8 +110,9 @@ def _paged(read: Any) -> Iterator[Any]:
 
 
 def prefect_texts(since: datetime) -> Iterator[tuple[str, str]]:
-    """Run logs, artifacts, flow/task run names and parameters from the Prefect API, from
-    `since` on (the server is shared by the whole test session)."""
+    """Run logs, artifacts, flow/task run names and parameters, and every run input (the
+    pause forms a clerk sees: their schema, description and answers) from the Prefect API,
+    from `since` on (the server is shared by the whole test session)."""
 
     def recent(when: datetime | None) -> bool:
         return when is None or when >= since
@@ -126,6 +127,8 @@ def prefect_texts(since: datetime) -> Iterator[tuple[str, str]]:
         for run in _paged(lambda **kw: client.read_flow_runs(**kw)):
             if recent(run.created):
                 yield "flow run", f"{run.name} {run.parameters!s} {run.tags!s}"
+                for entry in client.filter_flow_run_input(run.id, "", 200, set()):
+                    yield "run input", f"{entry.key}: {entry.value}"
         for task_run in _paged(lambda **kw: client.read_task_runs(**kw)):
             if recent(task_run.created):
                 yield "task run", f"{task_run.name} {task_run.tags!s}"

@@ -271,6 +271,9 @@ def test_chaos_leaves_no_personal_data_or_secret(chaos: ChaosResult) -> None:
     report = _leaks.scan(texts, needles)
     assert any("report" in source for source, _ in texts), "the audit report was not scanned"
     assert any(source == "prefect log" for source, _ in texts)
+    # the clerks' pause forms (one per waiting Klärfall) were read too
+    assert sum(1 for source, text in texts if source == "run input" and "description" in text) >= 3
+    assert any(source.startswith("file workitems") for source, _ in texts)  # the store at rest
     assert report.texts > 100 and report.characters > 10_000
     assert report.hits == [], report.hits[:20]
     print(f"\nleak scan: {report.texts} texts, {report.characters} chars, {len(needles)} needles")
