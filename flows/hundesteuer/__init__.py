@@ -20,13 +20,7 @@ from connectors.records.hundesteuer import DogTaxApplication
 from connectors.sources import Document, PortalSource, Received
 from flows.engine import BotSpec, ClerkDecision, Process, Review, build_flows
 
-__all__ = [
-    "PROCESS",
-    "hundesteuer",
-    "hundesteuer_freigabe",
-    "hundesteuer_intake",
-    "hundesteuer_klaerfall",
-]
+__all__ = ["FLOWS", "PROCESS", "hundesteuer", "hundesteuer_intake"]  # + _klaerfall, _freigabe
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 App = Received[DogTaxApplication]
@@ -46,10 +40,8 @@ def enter(bot: SteuerBot, item: App, option: str | None) -> Registration:
 
 def _recipient(app: DogTaxApplication) -> tuple[str, list[str]]:
     o = app.owner
-    return f"{o.given_name} {o.family_name}", [
-        f"{o.street} {o.house_number}",
-        o.postal_code + " " + o.city,
-    ]
+    lines = [f"{o.street} {o.house_number}", f"{o.postal_code} {o.city}"]
+    return f"{o.given_name} {o.family_name}", lines
 
 
 def notice(item: App, reg: Registration, today: date) -> Document:
@@ -98,13 +90,10 @@ class KlaerfallDecision(RunInput):
     )
 
 
-_PARTS = ("Straße und Hausnummer", "PLZ", "Ort")
-
-
-def _parts(address: str) -> tuple[str, str, str]:
+def _parts(address: str) -> list[tuple[str, str]]:
     street, _, rest = address.partition(", ")
     plz, _, city = rest.strip().partition(" ")
-    return street.strip().casefold(), plz, city.strip().casefold()
+    return list(zip(("Straße und Hausnummer", "PLZ", "Ort"), (street, plz, city), strict=True))
 
 
 def describe(exc: ReviewRequired, links: dict[str, str]) -> str:
@@ -113,10 +102,10 @@ def describe(exc: ReviewRequired, links: dict[str, str]) -> str:
     found = sorted(exc.facts.get("back_office", []), key=lambda r: str(r.get("steuernummer")))
     lines = []
     for n, row in enumerate(found, 1):
-        pairs = list(zip(_PARTS, given, _parts(str(row.get("anschrift", ""))), strict=True))
-        differs = ", ".join(w for w, a, b in pairs if a != b) or "–"
-        same = ", ".join(w for w, a, b in pairs if a == b) or "–"
-        lines.append(f"- Treffer {n}: Anschrift weicht ab: {differs}; gleich: {same}")
+        other = dict(_parts(str(row.get("anschrift", ""))))
+        same = [w for w, v in given if v.strip().casefold() == other[w].strip().casefold()] or ["–"]
+        differs = ", ".join(w for w, _ in given if w not in same) or "–"
+        lines.append(f"- Treffer {n}: Anschrift weicht ab: {differs}; gleich: {', '.join(same)}")
     return (
         f"### Klärfall zu Vorgang `{links['Vorgang']}`\n\nIm Fachverfahren Steuern gibt es "
         "Steuerpflichtige mit gleichem Namen und Geburtsdatum, aber anderer Anschrift:\n\n"
@@ -128,12 +117,10 @@ def describe(exc: ReviewRequired, links: dict[str, str]) -> str:
 
 def decide(answer: KlaerfallDecision) -> ClerkDecision:
     if answer.entscheidung == "ablehnen":
-        return ClerkDecision(
-            reject=answer.begruendung.strip() or "Der Antrag konnte nicht bearbeitet werden."
-        )
-    return ClerkDecision(
-        option="new" if answer.entscheidung == "neu-anlegen" else f"treffer:{answer.treffer}"
-    )
+        reason = answer.begruendung.strip() or "Der Antrag konnte nicht bearbeitet werden."
+        return ClerkDecision(reject=reason)
+    new = answer.entscheidung == "neu-anlegen"
+    return ClerkDecision(option="new" if new else f"treffer:{answer.treffer}")
 
 
 PROCESS = Process(
@@ -151,7 +138,7 @@ PROCESS = Process(
         {"entscheidung": "vorhandenen-verwenden"},
         codes=frozenset({"taxpayer-address-differs"}),
     ),
-    approval="manual",
+    approval="manual",  # four eyes unless a run says auto (§ 35a VwVfG)
     deadline_days=30,
     manual_minutes=12,
     item_label="antrag",
