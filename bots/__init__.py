@@ -17,9 +17,10 @@ One package per back office holds its page objects and bot, e.g. `bots.steuer`.
 
 from __future__ import annotations
 
-from ._bot import Bot, bot_step
+from ._bot import Bot
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
 from ._evidence import REDACTED, safe_key, write_evidence
+from ._item_evidence import bot_step
 from ._pages import PageObject, column_headers, raise_validation, read_table
 from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy

@@ -13,14 +13,13 @@ refusal (`RefusedLogins`) so that later runs do not try the same password again.
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import structlog
 from playwright.sync_api import BrowserContext, Locator, Page, Response
@@ -29,16 +28,17 @@ from pydantic import SecretStr
 
 from amtsbote import AmtsboteError, AmtsboteSettings, ApplicationError, LoginRefused
 
-from ._canary import CanaryReport, ScreenCheck, check_screen
-from ._evidence import safe_key, write_evidence
+from ._canary import CanaryReport
+from ._evidence import safe_key
+from ._item_evidence import ItemEvidence, check_screens
 from ._pages import PageObject
 from ._refusals import RefusedLogins
-from ._retry import Recovery, RetryPolicy
+from ._retry import RetryPolicy
 from ._session import BrowserSession
 from ._settings import BotAccount
 from ._translate import SessionExpired, http_error, is_crash, translate_playwright_error
 
-__all__ = ["Bot", "bot_step"]
+__all__ = ["Bot"]
 
 log = structlog.get_logger(__name__)
 
@@ -46,20 +46,7 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def bot_step(name: str) -> Callable[[F], F]:
-    """Decorate a bot method so that it runs as `Bot.step` named `name`."""
-
-    def decorate(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(self: Bot, *args: Any, **kwargs: Any) -> Any:
-            return self.step(name, lambda: fn(self, *args, **kwargs))
-
-        return cast(F, wrapper)
-
-    return decorate
-
-
-class Bot:
+class Bot(ItemEvidence):
     """Base of back-office bots (sync Playwright; one instance per thread).
 
     Args:
@@ -399,61 +386,6 @@ class Bot:
             self._discard_trace()
             return result
 
-    def _recover(self, failures: int, exc: ApplicationError) -> None:
-        recovery = self.retry.recovery(failures)
-        if not self.session.is_alive():
-            recovery = Recovery.NEW_BROWSER
-        delay = self.retry.delay(failures, self._rng)
-        log.info("bot.retry", code=exc.code, recovery=recovery.value, delay_s=round(delay, 2))
-        self._sleep(delay)
-        if recovery is Recovery.NEW_BROWSER:
-            self.close()
-            self.session.restart()
-        elif recovery is Recovery.NEW_CONTEXT:
-            self.close()
-
-    def _start_trace(self, *, retry: bool = False) -> None:
-        """Trace the coming attempt (started per attempt, stopped after it).
-
-        Which attempts: `BrowserSettings.trace_attempts` (by default only retries). Not one
-        tracing session with a chunk per item: Playwright keeps one network log per tracing
-        session, so a chunk written for a failing item would carry the requests (and personal
-        data) of every item before it.
-        """
-        if not self.trace or self._tracing or self._context is None:
-            return
-        settings = self.session.settings
-        if not retry and settings.trace_attempts != "all":
-            return
-        try:
-            self._context.tracing.start(
-                screenshots=settings.trace_screenshots, snapshots=True, sources=False
-            )
-            self._tracing = True
-        except PlaywrightError:
-            log.info("bot.trace_unavailable")
-
-    def _discard_trace(self) -> None:
-        """Stop the item's trace without writing it (the item succeeded or is retried)."""
-        if self._tracing and self._context is not None:
-            try:
-                self._context.tracing.stop()
-            except PlaywrightError:
-                pass
-        self._tracing = False
-
-    def _with_evidence(self, key: str, exc: AmtsboteError) -> None:
-        folder = self.evidence_dir / safe_key(self.run_id) / key
-        page = self._page if self._page is not None and not self._page.is_closed() else None
-        try:
-            write_evidence(
-                folder, key, page, self._context, self.personal_fields(), tracing=self._tracing
-            )
-        except Exception:  # noqa: BLE001 - never let evidence hide the item's error
-            log.warning("evidence.failed", item=key)
-        self._tracing = False
-        exc.evidence_dir = folder  # type: ignore[attr-defined]
-
     # -- canary ----------------------------------------------------------------------------
 
     def check_screens(
@@ -465,18 +397,4 @@ class Bot:
             screens: (screen name, opener); an opener returns the opened page object, or a
                 string saying why the screen was skipped. Openers must not create data.
         """
-        report = CanaryReport()
-        for name, opener in screens:
-            try:
-                opened = self.step(f"canary:{name}", opener)
-            except ApplicationError as exc:
-                report.screens.append(ScreenCheck(name, missing=[f"(Seite: {exc.code})"]))
-                continue
-            if isinstance(opened, str):
-                report.screens.append(ScreenCheck(name, skipped=opened))
-            else:
-                check = check_screen(opened)
-                check.screen = name
-                report.screens.append(check)
-        log.info("bot.canary", ok=report.ok, missing=report.missing())
-        return report
+        return check_screens(self.step, screens)
