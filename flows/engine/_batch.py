@@ -9,7 +9,8 @@
       e-Akte or the delivery
     → one Prefect task per item (retried on `ApplicationError` only); the walk and the
       mapping of outcomes to states is `flows.engine._walk`
-    → a table artifact: one row per item (ids, outcome, reference, error code) and the
+    → payloads of items that ended longer ago than the retention are deleted
+    → a table artifact: one row per item (ids, outcome, Aktenzeichen, error code) and the
       work queue's counts per state. No personal data.
 
 A refused login stops its session at once and fails the run with the account's name: it is
@@ -258,6 +259,17 @@ def _artifact(
         )
 
 
+def _purge(services: Services) -> None:
+    """Delete the payloads whose retention ran out (ids, states and codes stay)."""
+    try:
+        purged = services.store.purge_payloads()
+    except AmtsboteError as exc:  # the next run tries again
+        log.warning("payload purge failed", code=exc.code)
+        return
+    if purged:
+        log.info("payloads purged", count=purged)
+
+
 def _estimate(services: Services, params: BatchParams) -> int:
     """How many items this run may find (to start no idle sessions)."""
     if params.item_keys is not None:
@@ -306,6 +318,7 @@ def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> d
         if run.gate.error is not None:
             raise run.gate.error
         rows += list(run.results.values())
+        _purge(services)
         queue = services.store.counts(process.name)
         _artifact(process, rows, params, queue)
         counts: dict[str, int] = dict(Counter(r.outcome for r in rows))
