@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from amtsbote.store import ItemState
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.deployments import run_deployment
 
 from amtsbote import ApplicationError, get_logger
+from amtsbote.store import ItemState
 from flows.engine._services import Services
 
 __all__ = ["HUMAN_TAG", "reconcile", "retrying", "start_human_task"]

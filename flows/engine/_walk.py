@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from amtsbote.store import ItemState, LeaseLost, WorkItem
-
 from amtsbote import (
     ApplicationError,
     BusinessRuleError,
     ReviewRequired,
     get_logger,
 )
+from amtsbote.store import ItemState, LeaseLost, WorkItem
 from connectors.sources import Document, Received
 from flows.engine._process import Entry
 from flows.engine._services import Services

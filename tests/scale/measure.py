@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 from flows.intake import IntakeParams, intake
-
 from tests.flows.conftest import musterstadt_env
 from tests.scale._cluster import (
     FINAL,
