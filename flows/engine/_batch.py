@@ -36,6 +36,7 @@ from bots import BotAccount
 from flows._bridge import setup_logging
 from flows._pipeline import BotDesk, run_pipeline
 from flows.engine._canary import CanaryFailed, canary, only_application_errors
+from flows.engine._fanout import claimable
 from flows.engine._human import reconcile, request_approval, request_review
 from flows.engine._intake import IntakeReport, poll
 from flows.engine._params import BatchParams
@@ -68,28 +69,37 @@ class _Gate:
 
 
 class _Claimer:
-    """Claims the run's items one at a time, up to the batch size, for every session."""
+    """Claims the run's items one at a time, up to the batch size, for every session.
+
+    The run's items are fixed when it starts: the intake's batch, or whatever is claimable
+    then. An item that fails in this run is not claimed again by it (a later run retries it),
+    and a claim lost to another worker is simply skipped.
+    """
 
     def __init__(self, services: Services, worker: str, params: BatchParams) -> None:
         self.s = services
         self.worker = worker
-        self.keys = params.item_keys
+        keys = params.item_keys if params.item_keys is not None else claimable(services, 50_000)
+        self.remaining = list(dict.fromkeys(keys))
         self.left = params.max_items
         self.lock = threading.Lock()
 
     @property
     def exhausted(self) -> bool:
-        return self.left <= 0
+        return self.left <= 0 or not self.remaining
 
     def next(self) -> WorkItem | None:
         with self.lock:
-            if self.left <= 0:
+            if self.exhausted:
                 return None
-            got = self.s.store.claim(self.s.process.name, self.worker, limit=1, item_keys=self.keys)
+            got = self.s.store.claim(
+                self.s.process.name, self.worker, limit=1, item_keys=self.remaining
+            )
             if not got:
                 self.left = 0
                 return None
             self.left -= 1
+            self.remaining.remove(got[0].item_key)
             return got[0]
 
 

@@ -6,7 +6,9 @@ state and finish it with the same idempotent steps the batch uses (`Walker`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from prefect import get_run_logger
@@ -82,6 +84,20 @@ def _claim(services: Services, run_id: str, item_key: str, state: ItemState) -> 
     return got[0] if got else None
 
 
+@contextlib.contextmanager
+def _held(
+    services: Services, run_id: str, item_key: str, state: ItemState
+) -> Iterator[WorkItem | None]:
+    """The item claimed from `state`; given back to it if the step fails (it is retried)."""
+    item = _claim(services, run_id, item_key, state)
+    try:
+        yield item
+    except BaseException:
+        if item is not None:
+            services.store.release(run_id, item_keys=[item_key], process=services.process.name)
+        raise
+
+
 def _not_waiting(item_key: str, item: WorkItem | None) -> dict[str, Any]:
     return {
         "item_key": item_key,
@@ -112,9 +128,12 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
         retrying("file", lambda: walker.archive(received, akte, []))
 
         def look() -> ItemResult | ReviewRequired | None:
-            claimed = _claim(services, run_id, item_key, ItemState.KLAERFALL)
-            if claimed is None:
-                return None
+            with _held(services, run_id, item_key, ItemState.KLAERFALL) as claimed:
+                if claimed is None:
+                    return None
+                return _look(claimed)
+
+        def _look(claimed: WorkItem) -> ItemResult | ReviewRequired:
             with bot_session(services, account, run_id) as bot:
                 try:
                     return walker._walk(claimed, received, _direct, bot, "approved", None)
@@ -125,9 +144,12 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
                     return exc
 
         def finish(decision: ClerkDecision) -> dict[str, Any]:
-            claimed = _claim(services, run_id, item_key, ItemState.KLAERFALL)
-            if claimed is None:
-                return _not_waiting(item_key, services.store.get(process.name, item_key))
+            with _held(services, run_id, item_key, ItemState.KLAERFALL) as claimed:
+                if claimed is None:
+                    return _not_waiting(item_key, services.store.get(process.name, item_key))
+                return _finish(claimed, decision)
+
+        def _finish(claimed: WorkItem, decision: ClerkDecision) -> dict[str, Any]:
             if decision.reject is not None:
                 error = BusinessRuleError(decision.reject, code="rejected-by-clerk")
                 return walker.settle(
@@ -195,9 +217,12 @@ def run_freigabe(process: Process[Any, Any], item_key: str, aktenzeichen: str) -
         )
 
         def finish() -> dict[str, Any]:
-            claimed = _claim(services, run_id, item_key, ItemState.AWAITING_APPROVAL)
-            if claimed is None:
-                return _not_waiting(item_key, services.store.get(process.name, item_key))
+            with _held(services, run_id, item_key, ItemState.AWAITING_APPROVAL) as claimed:
+                if claimed is None:
+                    return _not_waiting(item_key, services.store.get(process.name, item_key))
+                return _approve(claimed)
+
+        def _approve(claimed: WorkItem) -> dict[str, Any]:
             if not decision.freigeben:
                 walker._transition(claimed, ItemState.KLAERFALL, error_code="approval-declined")
                 walker.audit(item_key, "approval", "declined", aktenzeichen=aktenzeichen)

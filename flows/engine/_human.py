@@ -33,7 +33,8 @@ log = get_logger(__name__)
 HUMAN_TAG = "amtsbote-human-task"
 RETRY_DELAYS_S = (2.0, 5.0, 15.0, 30.0)
 _DEAD = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.COMPLETED}
-_BROKEN = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
+# ended without finishing its item (a run that finished it moved the item on)
+_BROKEN = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.COMPLETED}
 _PAGE = 200
 T = TypeVar("T")
 
@@ -149,7 +150,7 @@ def reconcile(services: Services) -> int:
                 continue  # waits for a clerk in the back office, not for a form
             run_state = _run_state(item.human_run)
             if run_state is not None and run_state not in _BROKEN:
-                continue  # waiting, or finished (its item moves on in that run)
+                continue  # still waiting for the clerk
             if kind == "klaerfall":
                 run = request_review(services, item.item_key, item.error_code or "klaerfall")
             else:

@@ -136,8 +136,15 @@ def poll(services: Services, run_id: str, max_items: int, dry_run: bool = False)
     """
     report = IntakeReport()
     seen: set[str] = set()
-    for _ in range(_MAX_ROUNDS):
-        fresh = [i for i in services.source.list_new() if i.item_key not in seen]
+    for round_ in range(_MAX_ROUNDS):
+        try:
+            listed = services.source.list_new()
+        except ApplicationError as exc:
+            if round_ == 0:
+                raise  # the source is down: nothing was taken, the run says so
+            log.warning("intake listing stopped", code=exc.code)  # the next poll goes on
+            break
+        fresh = [i for i in listed if i.item_key not in seen]
         if not fresh:
             break
         for item in fresh:

@@ -235,10 +235,9 @@ class Walker:
         )
         key = received.item_key
         if approval == "manual":
+            self._transition(item, ItemState.AWAITING_APPROVAL, refs={"aktenzeichen": ref})
             run = self.request_approval(key, ref, {}) if self.request_approval else None
-            self._transition(
-                item, ItemState.AWAITING_APPROVAL, refs={"aktenzeichen": ref}, human_run=run
-            )
+            self._record_run(key, ItemState.AWAITING_APPROVAL, run)
             self.audit(key, "approval", "requested", aktenzeichen=ref, run=run)
             return ItemResult(
                 key, ItemState.AWAITING_APPROVAL.value, ref, human_run=run, created=entry.created
@@ -268,11 +267,21 @@ class Walker:
             return self.to_clerk(item, exc)
 
     def to_clerk(self, item: WorkItem, exc: ReviewRequired) -> ItemResult:
+        """Hand the item to a clerk: its state first, then the Klärfall run that reads it."""
         key = item.item_key
+        self._transition(item, ItemState.KLAERFALL, error_code=exc.code)
         run = self.request_review(key, exc.code, dict(exc.facts)) if self.request_review else None
-        self._transition(item, ItemState.KLAERFALL, error_code=exc.code, human_run=run)
+        self._record_run(key, ItemState.KLAERFALL, run)
         self.audit(key, "klaerfall", "opened", code=exc.code, run=run)
         return ItemResult(key, ItemState.KLAERFALL.value, error_code=exc.code, human_run=run)
+
+    def _record_run(self, key: str, state: ItemState, run: str | None) -> None:
+        """Note the clerk's run on the item, if the item still waits for it."""
+        if run is None:
+            return
+        item = self.s.store.get(self.process.name, key)
+        if item is not None and item.state == state and item.human_run != run:
+            self.s.store.transition((self.process.name, key), state, human_run=run)
 
     def reject(
         self, item: WorkItem, received: Received[Any], error: BusinessRuleError

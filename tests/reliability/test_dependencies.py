@@ -87,8 +87,8 @@ def _assert_pending(town: Musterstadt, ids: list[str], report: dict[str, Any], c
     assert all(artifact[sid]["Ergebnis"] == "failed" for sid in ids)
 
 
-def _first_received(town: Musterstadt, ids: list[str]) -> bool:
-    return any(e["step"] == "received" and e["item_key"] in ids for e in audit_events(town))
+def _first(step: str, town: Musterstadt, ids: list[str]) -> bool:
+    return any(e["step"] == step and e["item_key"] in ids for e in audit_events(town))
 
 
 @pytest.mark.parametrize(
@@ -103,10 +103,12 @@ def test_outage_leaves_items_pending_and_next_run_does_them(
         with extra_env(town.env, {"AMTSBOTE_EAKTE_BASE_URL": closed_port_url()}):
             report = _run()
     else:
-        # maintenance starts mid-run, once the first item was fetched
+        # maintenance starts mid-run: the portal's once the first item was stored (the intake
+        # goes on accepting), the back office's once the first item was entered
         app = town.portal if system == "portal" else town.steuer
+        step = "received" if system == "portal" else "entered"
         outage = Later(
-            lambda: _first_received(town, ids),
+            lambda: _first(step, town, ids),
             lambda: app.set_faults(maintenance=True),
             poll_s=0.05,
         )
