@@ -1,8 +1,9 @@
 """``<process>``: one batch run — poll, canary, then claim and work items in 1..n bot sessions.
 
-    poll the source (store + acknowledge new items; off for the intake's batch runs)
-    → restart Klärfall/Freigabe runs that died (their items would wait for nobody)
-    → canary in the first bot session (stop before touching data if the back office changed)
+    poll the source (store + acknowledge new items; off for the intake's batch runs), and
+    restart Klärfall/Freigabe runs that died (their items would wait for nobody) — while
+    the first bot session starts and runs the canary (stop before touching data if the back
+    office changed)
     → each session holds a seat, logs in once, and claims items one by one from the store
       (lease renewed by a heartbeat) until the batch is full or nothing is left; within a
       session the items overlap (`flows._pipeline`), so the browser never waits for the
@@ -71,24 +72,39 @@ class _Gate:
 class _Claimer:
     """Claims the run's items one at a time, up to the batch size, for every session.
 
-    The run's items are fixed when it starts: the intake's batch, or whatever is claimable
-    then. An item that fails in this run is not claimed again by it (a later run retries it),
-    and a claim lost to another worker is simply skipped.
+    The run's items are fixed once the intake of this run is over (`open`): the intake's
+    batch, or whatever is claimable then. Sessions start meanwhile (browser, login, canary)
+    and wait for it. An item that fails in this run is not claimed again by it (a later run
+    retries it), and an item another worker claimed first is simply skipped.
     """
 
     def __init__(self, services: Services, worker: str, params: BatchParams) -> None:
         self.s = services
         self.worker = worker
-        keys = params.item_keys if params.item_keys is not None else claimable(services, 50_000)
-        self.remaining = list(dict.fromkeys(keys))
+        self.params = params
+        self.remaining: list[str] = []
         self.left = params.max_items
         self.lock = threading.Lock()
+        self.ready = threading.Event()
+
+    def open(self, *, abort: bool = False) -> None:
+        """Fix the run's items (or none, if the run stops) and let the sessions claim."""
+        with self.lock:
+            if abort:
+                self.left = 0
+            else:
+                keys = self.params.item_keys
+                if keys is None:
+                    keys = claimable(self.s, 50_000)
+                self.remaining = list(dict.fromkeys(keys))
+        self.ready.set()
 
     @property
     def exhausted(self) -> bool:
-        return self.left <= 0 or not self.remaining
+        return self.ready.is_set() and (self.left <= 0 or not self.remaining)
 
     def next(self) -> WorkItem | None:
+        self.ready.wait()
         with self.lock:
             if self.exhausted:
                 return None
@@ -269,6 +285,13 @@ def _artifact(
         )
 
 
+def _reconcile(services: Services) -> None:
+    try:
+        reconcile(services)
+    except AmtsboteError as exc:  # Prefect or store unreachable: the next run tries again
+        log.warning("human tasks not reconciled", code=exc.code)
+
+
 def _purge(services: Services) -> None:
     """Delete the payloads whose retention ran out (ids, states and codes stay)."""
     try:
@@ -302,28 +325,32 @@ def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> d
     services = Services.from_env(process)
     try:
         rows: list[ItemResult] = []
-        if params.poll_source:
-            report = poll(services, run_id, params.max_items, dry_run=params.dry_run)
-            rows += _source_rows(report)
-            if params.dry_run:
-                rows += [ItemResult(k, "dry-run") for k in report.checked]
         if params.dry_run:
+            if params.poll_source:
+                report = poll(services, run_id, params.max_items, dry_run=True)
+                rows += _source_rows(report) + [ItemResult(k, "dry-run") for k in report.checked]
             return _check_only(services, run_id, rows, params)
-        try:
-            reconcile(services)
-        except AmtsboteError as exc:  # Prefect or store unreachable: the next run tries again
-            log.warning("human tasks not reconciled", code=exc.code)
         run = _Run(services, run_id, params)
         accounts = services.settings.bot_accounts()[: params.sessions]
         heartbeat = _Heartbeat(services, run_id)
         heartbeat.start()
+        # The first session starts its browser, logs in and runs the canary while this
+        # thread takes in the source's new items: the browser never waits for the intake.
+        threads = [_start(run, accounts[0], True)]
         try:
-            threads = [_start(run, accounts[0], True)]  # canary, then items
+            try:
+                if params.poll_source:
+                    rows += _source_rows(poll(services, run_id, params.max_items))
+                _reconcile(services)
+            except BaseException:
+                run.claimer.open(abort=True)
+                raise
+            run.claimer.open()
             wanted = min(len(accounts), _estimate(services, params))
             threads += [_start(run, a, False) for a in accounts[1:wanted]]
+        finally:
             for t in threads:
                 t.join()
-        finally:
             heartbeat.stop.set()
         if run.gate.error is not None:
             raise run.gate.error
