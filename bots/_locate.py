@@ -90,7 +90,7 @@ def name_pattern(text: str) -> re.Pattern[str]:
     Raises:
         ValueError: `text` is empty.
     """
-    words = text.split()
+    words = re.sub(r"[\s\u00a0:*]+$", "", text).split()  # "Name:" as given means "Name"
     if not words:
         raise ValueError("Ein Locator braucht eine Beschriftung (leerer Text).")
     body = r"[\s\u00a0]+".join(re.escape(w) for w in words)

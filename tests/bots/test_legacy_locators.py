@@ -117,10 +117,28 @@ def test_image_button_submits_and_navigation_frame_leads_back(
 def test_value_is_picked_from_the_lookup_popup(page: Page, legacy: ServedApp) -> None:
     screen = _open(page, legacy)
     popup = screen.open_popup(screen.lookup)
+    assert link_by_name(popup, "A01 - Regelgebühr").count() == 1
     assert link_by_name(popup, "Regelgebühr").count() == 0  # whole text, not a part of it
-    choice = link_by_name(popup, "b12 – ermäßigt")
+    choice = link_by_name(popup, "b12 - ermäßigt")
     assert choice.count() == 1
     with popup.expect_event("close"):
         choice.click()
     assert screen.fee_key.input_value() == "B12"
     assert button_by_name(screen.content, "SPEICHERN:").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [
+        ("Benutzername", True), ("  benutzername :", True), ("BENUTZERNAME*", True),
+        ("Benutzername\u00a0:", True), ("Benutzername des Bots", False), ("Name", False),
+    ],
+)  # fmt: skip
+def test_name_pattern_tolerates_case_whitespace_and_a_trailing_colon_only(
+    text: str, matches: bool
+) -> None:
+    from bots import name_pattern
+
+    assert bool(name_pattern("Benutzername:").search(text)) is matches
+    with pytest.raises(ValueError):
+        name_pattern(" : ")
