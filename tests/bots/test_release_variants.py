@@ -15,17 +15,23 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 
 from bots.steuer import SteuerBot
-from bots.steuer.pages import LoginPage, TaxpayerFormPage
+from bots.steuer.pages import (
+    CaseFormPage,
+    LoginPage,
+    TaxpayerFormPage,
+    TaxpayerPage,
+    TaxpayerSearchPage,
+)
 from tests.fixtures.bots import make_application
 from tests.fixtures.reskin import serve_reskin
 
 MakeBot = Callable[..., SteuerBot]
 
 # What each variant does to the login screen, and what the old exact locators would miss there.
-_LOGIN_MARKUP = {
+_LOGIN_MARKUP: dict[str, tuple[str, Callable[[Page], Locator]]] = {
     "ids": ("r2", lambda p: p.get_by_label("Benutzername", exact=True)),
     "cells": ("<td>Benutzername:</td>", lambda p: p.get_by_label("Benutzername", exact=True)),
     "buttons": (">Anmelden:<", lambda p: p.get_by_role("button", name="Anmelden", exact=True)),
@@ -78,3 +84,16 @@ def test_cells_variant_keeps_every_field_unique(steuer: Any, make_bot: MakeBot, 
         form = TaxpayerFormPage(page)
         counts = {label: loc.count() for label, loc in form.required_locators().items()}
         assert counts == dict.fromkeys(counts, 1), counts
+
+        search = TaxpayerSearchPage(page)
+        page.goto(f"{release.base_url}{search.path}")
+        search.submit_form(search.search_button)  # an empty search lists every taxpayer
+        with page.expect_navigation():
+            search.link_named("Auswählen", within=search.results).first.click()
+        page.goto(f"{release.base_url}{TaxpayerPage(page).new_case_url()}")
+        case_form = CaseFormPage(page)
+        case_form.wait_loaded()
+        counts = {label: loc.count() for label, loc in case_form.required_locators().items()}
+        assert counts == dict.fromkeys(counts, 1), counts
+        assert case_form.sepa.get_attribute("type") == "radio"
+        assert case_form.mandate.get_attribute("type") == "checkbox"
