@@ -8,6 +8,10 @@
   canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
   Shared page helpers: `read_table`, `column_headers`, `raise_validation` (a refused form as
   `BusinessRuleError` with the back office's German message and the field's label).
+- Meaning-locators that tolerate a release (case, whitespace, a trailing colon; labels beside
+  or above a field, in table cells, frames and pop-ups): `field_by_label`, `button_by_name`
+  (also image buttons and postback links), `link_by_name`, `heading_by_name`, `role_by_name`,
+  `frame_named`, `name_pattern`; a `Scope` is a Page, Frame, FrameLocator or Locator.
 - `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
   account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
@@ -21,6 +25,16 @@ from ._bot import Bot
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._item_evidence import bot_step
+from ._locate import (
+    Scope,
+    button_by_name,
+    field_by_label,
+    frame_named,
+    heading_by_name,
+    link_by_name,
+    name_pattern,
+    role_by_name,
+)
 from ._pages import PageObject, column_headers, raise_validation, read_table
 from ._refusals import RefusedLogins
 from ._retry import Recovery, RetryPolicy
@@ -56,14 +70,22 @@ __all__ = [
     "RefusedLogins",
     "RetryPolicy",
     "ScreenCheck",
+    "Scope",
     "SessionExpired",
     "bot_step",
+    "button_by_name",
     "check_screen",
     "column_headers",
+    "field_by_label",
+    "frame_named",
+    "heading_by_name",
     "http_error",
     "is_crash",
+    "link_by_name",
+    "name_pattern",
     "raise_validation",
     "read_table",
+    "role_by_name",
     "safe_key",
     "translate_playwright_error",
     "write_evidence",

@@ -1,7 +1,9 @@
 """The base of all page objects: locators by meaning, tabs revealed, arrival checked.
 
 A page object wraps one screen. It builds its locators by role and label in ``__init__`` (never
-ids, CSS positions or ``nth()``: generated ids change between versions of a back office), offers
+ids, CSS positions or ``nth()``: generated ids change between versions of a back office) with the
+tolerant meaning-locators of `bots._locate` (case, whitespace and a trailing colon do not matter;
+a field without an associated label is found by the text beside or above it), offers
 verbs, and declares two lists the framework needs: `required_locators` (what the canary checks)
 and `personal_fields` (what a failure screenshot masks). Business logic lives in the bot.
 
@@ -15,10 +17,20 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from playwright.sync_api import Locator, Page, Response
+from playwright.sync_api import FrameLocator, Locator, Page, Response
 
 from amtsbote import ApplicationError, BusinessRuleError
 
+from ._locate import (
+    Scope,
+    button_by_name,
+    field_by_label,
+    frame_named,
+    heading_by_name,
+    link_by_name,
+    name_pattern,
+    role_by_name,
+)
 from ._translate import SessionExpired, http_error
 
 __all__ = ["PageObject", "column_headers", "raise_validation", "read_table"]
@@ -51,11 +63,7 @@ class PageObject:
         self._has_tabs: bool | None = None
         self._error_heading = page.get_by_role("heading", name=_ERROR_HEADING)
         self._forbidden_heading = page.get_by_role("heading", name=_FORBIDDEN_HEADING)
-        self._login = (
-            page.get_by_role("heading", name=self.login_heading, exact=True)
-            if self.login_heading
-            else None
-        )
+        self._login = heading_by_name(page, self.login_heading) if self.login_heading else None
 
     # -- declared by each screen -----------------------------------------------------------
 
@@ -141,17 +149,49 @@ class PageObject:
         """Reveal a checkbox or radio and set it."""
         self.reveal(locator).set_checked(checked)
 
-    def heading_named(self, name: str) -> Locator:
-        """The heading with exactly this text."""
-        return self.page.get_by_role("heading", name=name, exact=True)
+    def _scope(self, within: Scope | None) -> Scope:
+        return self.page if within is None else within
 
-    def labelled(self, label: str) -> Locator:
-        """The control with exactly this label."""
-        return self.page.get_by_label(label, exact=True)
+    def heading_named(self, name: str, *, within: Scope | None = None) -> Locator:
+        """The heading with this text (tolerant: see `bots.name_pattern`)."""
+        return heading_by_name(self._scope(within), name)
 
-    def button_named(self, name: str) -> Locator:
-        """The button with exactly this name."""
-        return self.page.get_by_role("button", name=name, exact=True)
+    def labelled(self, label: str, *, within: Scope | None = None) -> Locator:
+        """The control with this label, associated or beside it (see `bots.field_by_label`)."""
+        return field_by_label(self._scope(within), label)
+
+    def button_named(self, name: str, *, within: Scope | None = None) -> Locator:
+        """The button (also image button or postback link) with this name (tolerant)."""
+        return button_by_name(self._scope(within), name)
+
+    def link_named(self, name: str, *, within: Scope | None = None) -> Locator:
+        """The link with this text (tolerant)."""
+        return link_by_name(self._scope(within), name)
+
+    def role_named(
+        self, role: str, name: str, *, within: Scope | None = None, include_hidden: bool = False
+    ) -> Locator:
+        """The element of `role` named or titled `name`, e.g. a dialog or a radio group."""
+        return role_by_name(self._scope(within), role, name, include_hidden=include_hidden)
+
+    def frame(self, name: str) -> FrameLocator:
+        """The frame of a frameset (or an iframe) with this ``name``: a scope for the helpers.
+
+        A page object of a frameset builds its locators with ``within=self.frame("inhalt")``.
+        """
+        return frame_named(self.page, name)
+
+    def open_popup(self, trigger: Locator) -> Page:
+        """Click `trigger` and return the window it opens (e.g. a lookup list), loaded.
+
+        Build the pop-up's own page object on the returned `Page`; it closes itself or is
+        closed by the caller.
+        """
+        with self.page.expect_popup() as info:
+            trigger.click()
+        popup = info.value
+        popup.wait_for_load_state("domcontentloaded")
+        return popup
 
     def submit_form(self, button: Locator) -> None:
         """Click a submit button and wait for the answer page (no fixed sleeps).
@@ -187,7 +227,7 @@ def read_table(table: Locator, rows: Locator) -> list[dict[str, str]]:
 
 def column_headers(table: Locator, *names: str) -> dict[str, Locator]:
     """Name → column header locator of `table`, for `PageObject.required_locators`."""
-    return {n: table.get_by_role("columnheader", name=n, exact=True) for n in names}
+    return {n: table.get_by_role("columnheader", name=name_pattern(n)) for n in names}
 
 
 def raise_validation(page: Page, fields: dict[str, Locator], *, code: str) -> None:

@@ -28,6 +28,7 @@ from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
 
 from .._bot import Bot
 from .._canary import CanaryReport
+from .._locate import button_by_name
 from .._pages import PageObject
 from .._refusals import RefusedLogins
 from .._retry import RetryPolicy
@@ -175,7 +176,7 @@ class SteuerBot(Bot):
         page = self._page
         if page is None or page.is_closed():
             return
-        button = page.get_by_role("button", name="Abmelden", exact=True)
+        button = button_by_name(page, "Abmelden")
         if button.count() == 0:  # login or error page: no session to end here
             return
         button.click(timeout=5_000)

@@ -55,14 +55,11 @@ class CaseFormPage(SteuerPage):
         self.dog_birth_date = self.labelled("Geburtsdatum des Hundes")
         self.chip_number = self.labelled("Transpondernummer")
         self.owned_since = self.labelled("Halter seit")
-        # include_hidden: in layout v2 these sit in a closed tab panel until revealed.
-        self.payment = page.get_by_role("radiogroup", name="Zahlungsweise", include_hidden=True)
-        self.sepa = page.get_by_role(
-            "radio", name="SEPA-Lastschrift", exact=True, include_hidden=True
-        )
-        self.transfer = page.get_by_role(
-            "radio", name="Überweisung", exact=True, include_hidden=True
-        )
+        # include_hidden: in layout v2 the group sits in a closed tab panel until revealed
+        # (labels find hidden controls too).
+        self.payment = self.role_named("radiogroup", "Zahlungsweise", include_hidden=True)
+        self.sepa = self.labelled("SEPA-Lastschrift")
+        self.transfer = self.labelled("Überweisung")
         self.mandate = self.labelled("SEPA-Lastschriftmandat liegt vor")
         self.account_holder = self.labelled("Kontoinhaber")
         self.iban = self.labelled("IBAN")
@@ -175,7 +172,7 @@ class CaseListPage(SteuerPage):
         self.heading = self.heading_named("Hundesteuerfälle")
         self.term = self.labelled("Suchbegriff")
         self.search_button = self.button_named("Suchen")
-        self.results = page.get_by_role("table", name="Fälle")
+        self.results = self.role_named("table", "Fälle")
         self.no_results = page.get_by_text("Keine Fälle gefunden.")
 
     def required_locators(self) -> dict[str, Locator]:

@@ -92,14 +92,10 @@ class StartPage(SteuerPage):
     def __init__(self, page: Page) -> None:
         super().__init__(page)
         self.heading = self.heading_named("Fachverfahren Steuern")
-        self.search_link = page.get_by_role("link", name="Steuerpflichtige suchen", exact=True)
-        self.new_taxpayer_link = page.get_by_role(
-            "link", name="Neuer Steuerpflichtiger", exact=True
-        )
-        self.cases_link = page.get_by_role("link", name="Hundesteuerfälle", exact=True)
-        self.logout = page.get_by_role("button", name="Abmelden").or_(
-            page.get_by_role("link", name="Abmelden")
-        )
+        self.search_link = self.link_named("Steuerpflichtige suchen")
+        self.new_taxpayer_link = self.link_named("Neuer Steuerpflichtiger")
+        self.cases_link = self.link_named("Hundesteuerfälle")
+        self.logout = self.button_named("Abmelden").or_(self.link_named("Abmelden"))
 
     def required_locators(self) -> dict[str, Locator]:
         return {

@@ -38,7 +38,7 @@ class TaxpayerSearchPage(SteuerPage):
         self.given_name = self.labelled("Vorname")
         self.birth_date = self.labelled("Geburtsdatum")
         self.search_button = self.button_named("Suchen")
-        self.results = page.get_by_role("table", name="Suchergebnis")
+        self.results = self.role_named("table", "Suchergebnis")
         self.no_results = page.get_by_text("Keine Steuerpflichtigen gefunden.")
         self.search_error = page.get_by_role("alert")
 
@@ -77,7 +77,7 @@ class TaxpayerSearchPage(SteuerPage):
         """Open the taxpayer of the result row with `steuernummer` ("Auswählen")."""
         row = self.results.get_by_role("row").filter(has_text=steuernummer)
         with self.page.expect_navigation(wait_until="domcontentloaded"):
-            row.get_by_role("link", name="Auswählen").click()
+            self.link_named("Auswählen", within=row).click()
         taxpayer = TaxpayerPage(self.page)
         taxpayer.arrive(taxpayer.heading)
         return taxpayer
@@ -95,7 +95,7 @@ class TaxpayerResults(TaxpayerSearchPage):
         return {
             "Suchergebnis": self.results,
             **column_headers(self.results, "Steuernummer", "Name", "Geburtsdatum", "Anschrift"),
-            "Auswählen": self.results.get_by_role("link", name="Auswählen", exact=True),
+            "Auswählen": self.link_named("Auswählen", within=self.results),
         }
 
 
@@ -129,11 +129,11 @@ class TaxpayerFormPage(SteuerPage):
         self.city = self.labelled("Ort")
         self.email = self.labelled("E-Mail")
         self.save_button = self.button_named("Speichern")
-        self.duplicate = page.get_by_role("dialog", name="Hinweis").filter(
-            has=page.get_by_role("button", name="Ja, anlegen", exact=True)
+        self.duplicate = self.role_named("dialog", "Hinweis").filter(
+            has=self.button_named("Ja, anlegen")
         )
-        self.confirm_duplicate = self.duplicate.get_by_role("button", name="Ja, anlegen")
-        self.cancel_duplicate = self.duplicate.get_by_role("button", name="Abbrechen")
+        self.confirm_duplicate = self.button_named("Ja, anlegen", within=self.duplicate)
+        self.cancel_duplicate = self.button_named("Abbrechen", within=self.duplicate)
 
     def required_locators(self) -> dict[str, Locator]:
         return {
@@ -204,7 +204,7 @@ class TaxpayerPage(SteuerPage):
         self.name = self.labelled("Name")
         self.birth_date = self.labelled("Geburtsdatum")
         self.address = self.labelled("Anschrift")
-        self.new_case_link = page.get_by_role("link", name="Hundesteuerfall anlegen", exact=True)
+        self.new_case_link = self.link_named("Hundesteuerfall anlegen")
 
     def required_locators(self) -> dict[str, Locator]:
         return {
