@@ -11,6 +11,7 @@ the screen it was drafted from without edits; its verbs (fill, submit) are left 
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 import unicodedata
@@ -85,9 +86,23 @@ class _Names:
         return label
 
 
+def _q(text: str) -> str:
+    """A double-quoted Python string literal (JSON's escapes are Python's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _assign(attr: str, expr: str, note: str = "") -> list[str]:
+    """``self.attr = expr`` in lines of at most 100 characters (a comment line before)."""
+    lines = [f"        # {note}"] if note else []
+    line = f"        self.{attr} = {expr}"
+    if len(line) <= 100:
+        return [*lines, line]
+    return [*lines, f"        self.{attr} = (", f"            {expr}", "        )"]
+
+
 def _locator(control: Control, scope: str, tables: dict[str, str], framed: bool) -> str:
     """The Python expression of the control's locator (by role, label or name; exact)."""
-    name = repr(control.name)
+    name = _q(control.name)
     hidden = ", include_hidden=True" if control.hidden else ""
     if control.table and control.role != "table" and control.table in tables:
         return (
@@ -140,17 +155,18 @@ def draft_source(
         expr = _locator(control, scope, tables, frame is not None)
         if control.role == "table":
             tables[control.name] = attr
-        note = "  # in a tab panel: `reveal()` before use" if control.hidden else ""
-        lines.append(f"        self.{attr} = {expr}{note}")
+        note = "in a closed tab panel: `self.reveal()` it before use" if control.hidden else ""
+        lines += _assign(attr, expr, note)
         required.append((names.label(control), attr))
         is_field = control.role in FIELD_ROLES or control.role == "table"
         if is_field and (control.role == "table" or _PERSONAL.search(control.name)):
             personal.append(attr)
     out = [
-        f'"""Page object of the screen {screen!r} ({path}), drafted from the live screen.',
+        f'"""Page object of the screen {_q(screen)}.',
         "",
-        "Drafted by `amtsbote draft-page`: check the names, drop what the bot does not need, add",
-        'the verbs (fill, submit, read). Locators by role, label and visible text only."""',
+        f"Drafted from the live screen ``{path}`` by `amtsbote draft-page`: check the names,",
+        "drop what the bot does not need, add the verbs (fill, submit, read). Locators by role,",
+        'label and visible text only."""',
         "",
         "from __future__ import annotations",
         "",
@@ -166,15 +182,15 @@ def draft_source(
         f"class {cls}(PageObject):",
         f'    """``{path}``: {screen}."""',
         "",
-        f"    screen: ClassVar[str] = {screen!r}",
-        f"    path: ClassVar[str] = {path!r}",
+        f"    screen: ClassVar[str] = {_q(screen)}",
+        f"    path: ClassVar[str] = {_q(path)}",
     ]
     if login_heading:
-        out.append(f"    login_heading: ClassVar[str | None] = {login_heading!r}")
+        out.append(f"    login_heading: ClassVar[str | None] = {_q(login_heading)}")
     out += ["", *_input_method_comment(reading), "", "    def __init__(self, page: Page) -> None:"]
     out.append("        super().__init__(page)")
     if frame:
-        out.append(f"        self.root = page.frame_locator({f'[name={frame!r}]'!r})")
+        out.append(f"        self.root = page.frame_locator({_q(f'[name={_q(frame)}]')})")
     out += lines
     out += [
         "",
@@ -182,12 +198,15 @@ def draft_source(
         "        return self." + (heading_attr or required[0][1] if required else "heading"),
     ]
     out += ["", "    def required_locators(self) -> dict[str, Locator]:", "        return {"]
-    out += [f"            {label!r}: self.{attr}," for label, attr in required]
+    out += [f"            {_q(label)}: self.{attr}," for label, attr in required]
     out += ["        }", "", "    def personal_fields(self) -> list[Locator]:"]
     out.append(
         "        # Guessed from the labels (names, dates of birth, addresses, IBAN, e-mail)."
     )
-    out += ["        return [" + ", ".join(f"self.{a}" for a in personal) + "]", ""]
+    if personal:
+        out += ["        return [", *(f"            self.{a}," for a in personal), "        ]", ""]
+    else:
+        out += ["        return []", ""]
     if reading.unnamed:
         out.insert(
             len(out) - 1,

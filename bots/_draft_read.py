@@ -55,7 +55,7 @@ class ScreenReading:
     """Everything read from one screen.
 
     Attributes:
-        url: The page's address when read.
+        url: The page's address when read (the top page's, for a screen in a frame).
         controls: The named controls, in page order, each (role, name, table) once.
         unnamed: Roles of fields without an accessible name (no label associated).
         key_handlers: Number of elements with key handlers or input masks (these want `fill`).
@@ -90,7 +90,7 @@ def read_screen(page: Page, *, frame: str | None = None) -> ScreenReading:
         if found is None:
             raise ValueError(f"Kein Frame namens {frame!r} auf {page.url}.")
         scope = found
-    reading = ScreenReading(url=scope.url)
+    reading = ScreenReading(url=page.url)  # the screen's address, also when it is framed
     _parse(scope.locator(":root").aria_snapshot(), reading, hidden=False)
     tabs = scope.get_by_role("tab")
     for tab in tabs.all():

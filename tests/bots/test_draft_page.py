@@ -122,6 +122,13 @@ def test_draft_guesses_personal_fields(
         "E-Mail",
     }  # fmt: skip
     assert "# Input method: fill" in source
+    ruff = Path(sys.executable).parent / "ruff"
+    if ruff.exists():  # the draft is code a project can check in as it is
+        lint = [str(ruff), "check", "--select", "E,F,W,I,B,UP", "--line-length", "100"]
+        checked = subprocess.run(
+            [*lint, str(tmp_path / "draft_taxpayer_form.py")], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout
 
 
 def test_cli_writes_a_draft_logged_in_with_the_password_from_the_environment(
