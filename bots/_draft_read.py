@@ -86,6 +86,7 @@ def read_screen(page: Page, *, frame: str | None = None) -> ScreenReading:
     """
     scope: Page | Frame = page
     if frame is not None:
+        page.wait_for_load_state("load")  # frames are loaded by the page's load event
         found = page.frame(name=frame)
         if found is None:
             raise ValueError(f"Kein Frame namens {frame!r} auf {page.url}.")

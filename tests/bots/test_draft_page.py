@@ -157,3 +157,47 @@ def test_cli_writes_a_draft_logged_in_with_the_password_from_the_environment(
         env=env, capture_output=True, text=True, timeout=120, cwd=_ROOT,
     )  # fmt: skip
     assert refused.returncode == 2 and "AMTSBOTE_DRAFT_PASSWORD" in refused.stderr
+
+
+_OUTER = """<!doctype html><html lang="de"><head><title>Meldewesen</title></head><body>
+<h1>Meldewesen</h1><iframe name="inhalt" src="/inhalt"></iframe></body></html>"""
+_INNER = """<!doctype html><html lang="de"><head><title>Suche</title></head><body>
+<h1>Personensuche</h1>
+<label for="a17">Familienname</label><input id="a17" onkeyup="void 0">
+<label for="b3">Geburtsdatum</label><input id="b3">
+<table><tr><td>Ohne Label</td><td><input></td></tr></table>
+<button>Suchen</button></body></html>"""
+
+
+def test_draft_of_a_screen_in_a_frame(bot_session: BrowserSession, tmp_path: Path) -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    from sandbox._common import serve_in_thread
+
+    app = FastAPI()
+    app.get("/")(lambda: HTMLResponse(_OUTER))
+    app.get("/inhalt")(lambda: HTMLResponse(_INNER))
+    with serve_in_thread(app) as served:
+        url = f"http://127.0.0.1:{served.port}/"
+        source = draft_page(bot_session, url, frame="inhalt")
+        drafted = _load(source, tmp_path / "draft_framed.py")
+        assert drafted.screen == "Personensuche"
+        assert "self.root.get_by_label" in source and "key handlers" in source
+        assert "without a label" in source  # the unlabelled field is named, not guessed
+        context = bot_session.new_context()
+        try:
+            page = context.new_page()
+            page.goto(url)
+            page.frame_locator('[name="inhalt"]').get_by_role("heading").wait_for()
+            draft = drafted(page)
+            ensure_loaded(draft)
+            check = check_screen(draft)
+            assert check.ok, check.missing
+            assert set(draft.required_locators()) == {
+                "Personensuche", "Familienname", "Geburtsdatum", "Suchen",
+            }  # fmt: skip
+            with pytest.raises(ValueError, match="Kein Frame"):
+                draft_page(bot_session, url, frame="fehlt")
+        finally:
+            context.close()
