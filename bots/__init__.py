@@ -5,7 +5,8 @@
 - `Bot`: login, `step()` with re-login on session expiry, modal notices clicked away, errors
   translated into the kernel tree, `run_item()` with `RetryPolicy` and failure-only evidence.
 - `PageObject`: one screen, locators by role and label only, `required_locators()` for the
-  canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`.
+  canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`
+  (`ensure_loaded`: did a screen load at all; `check_screen`: are its locators there).
   Shared page helpers: `read_table`, `column_headers`, `raise_validation` (a refused form as
   `BusinessRuleError` with the back office's German message and the field's label).
 - Meaning-locators that tolerate a release (case, whitespace, a trailing colon; labels beside
@@ -22,7 +23,7 @@ One package per back office holds its page objects and bot, e.g. `bots.steuer`.
 from __future__ import annotations
 
 from ._bot import Bot
-from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen
+from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen, ensure_loaded
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._item_evidence import bot_step
 from ._locate import (
@@ -76,6 +77,7 @@ __all__ = [
     "button_by_name",
     "check_screen",
     "column_headers",
+    "ensure_loaded",
     "field_by_label",
     "frame_named",
     "heading_by_name",

@@ -20,11 +20,12 @@ from playwright.sync_api import Error as PlaywrightError
 
 from amtsbote import AmtsboteError, ApplicationError
 
-from ._canary import CanaryReport, ScreenCheck, check_screen
+from ._canary import CanaryReport, ScreenCheck, check_screen, ensure_loaded
 from ._evidence import safe_key, write_evidence
 from ._pages import PageObject
 from ._retry import Recovery, RetryPolicy
 from ._session import BrowserSession
+from ._translate import translate_playwright_error
 
 __all__ = ["ItemEvidence", "bot_step", "check_screens"]
 
@@ -126,19 +127,38 @@ class ItemEvidence:
 def check_screens(
     step: Callable[..., Any], screens: Sequence[tuple[str, Callable[[], PageObject | str]]]
 ) -> CanaryReport:
-    """Open each screen through `step` and check its required locators."""
+    """Open each screen through `step`, establish it loaded, then check its required locators.
+
+    Every screen is checked, whatever happened to the ones before it. An opener that fails
+    with an `ApplicationError` (HTTP 5xx, timeout, network, session lost again after a
+    re-login) or whose page did not load (`ensure_loaded`) marks the screen unreachable; a
+    loaded screen lacking a locator is changed (`ScreenCheck.missing`).
+    """
     report = CanaryReport()
     for name, opener in screens:
-        try:
-            opened = step(f"canary:{name}", opener)
-        except ApplicationError as exc:
-            report.screens.append(ScreenCheck(name, missing=[f"(Seite: {exc.code})"]))
-            continue
-        if isinstance(opened, str):
-            report.screens.append(ScreenCheck(name, skipped=opened))
-        else:
-            check = check_screen(opened)
-            check.screen = name
-            report.screens.append(check)
-    log.info("bot.canary", ok=report.ok, missing=report.missing())
+        report.screens.append(_check_one(step, name, opener))
+    log.info("bot.canary", ok=report.ok, missing=report.missing(), down=report.unreachable())
     return report
+
+
+def _check_one(
+    step: Callable[..., Any], name: str, opener: Callable[[], PageObject | str]
+) -> ScreenCheck:
+    def open_loaded() -> PageObject | str:
+        opened = opener()
+        if not isinstance(opened, str):
+            ensure_loaded(opened)
+        return opened
+
+    try:
+        opened = step(f"canary:{name}", open_loaded)
+    except ApplicationError as exc:
+        return ScreenCheck(name, unreachable=exc.code)
+    if isinstance(opened, str):
+        return ScreenCheck(name, skipped=opened)
+    try:
+        check = check_screen(opened)
+    except PlaywrightError as exc:
+        return ScreenCheck(name, unreachable=translate_playwright_error(exc).code)
+    check.screen = name
+    return check

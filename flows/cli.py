@@ -8,11 +8,16 @@ amtsbote store counts [--process P]     work items per state
 amtsbote store purge                    delete payloads of items ended before the retention
 amtsbote store rotate-keys              re-encrypt all payloads with the newest key
 amtsbote store new-key                  print a fresh key for AMTSBOTE_STORE_KEYS
+amtsbote draft-page URL [--login-as ACCOUNT] [--system steuer] [--frame NAME] [--out FILE]
+                                        draft a page object from a live screen (the password
+                                        of --login-as: AMTSBOTE_DRAFT_PASSWORD, or the Prefect
+                                        Secret block named by AMTSBOTE_DRAFT_PASSWORD_BLOCK)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -23,6 +28,10 @@ from typing import TYPE_CHECKING
 from amtsbote import AmtsboteSettings, AuditTrail, verify_trail
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
+
     from amtsbote.store import WorkItemStore
 
 __all__ = ["main"]
@@ -97,6 +106,48 @@ def _store_command(store: WorkItemStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _draft_password(account: str) -> str:
+    # Never a command-line argument: it would stand in the shell history and the process list.
+    password = os.environ.get("AMTSBOTE_DRAFT_PASSWORD")
+    if password:
+        return password
+    block = os.environ.get("AMTSBOTE_DRAFT_PASSWORD_BLOCK")
+    if block:
+        from bots import BotAccount
+
+        return BotAccount.from_secret_block(account, block).secret().get_secret_value()
+    raise ValueError(
+        f"kein Passwort für {account!r}: AMTSBOTE_DRAFT_PASSWORD oder "
+        "AMTSBOTE_DRAFT_PASSWORD_BLOCK (Name eines Prefect-Secret-Blocks) setzen"
+    )
+
+
+def _draft(args: argparse.Namespace) -> int:
+    from amtsbote import AmtsboteError
+    from bots import BrowserSession
+    from bots._draft import draft_page, generic_login
+
+    login: Callable[[Page, str, str], None] = generic_login
+    if args.system == "steuer":
+        from bots.steuer import draft_login
+
+        login = draft_login
+
+    try:
+        account = (args.login_as, _draft_password(args.login_as)) if args.login_as else None
+        with BrowserSession(handle_signals=False) as session:
+            source = draft_page(session, args.url, account=account, login=login, frame=args.frame)
+    except (AmtsboteError, ValueError) as exc:
+        print(f"amtsbote draft-page: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_text(source + "\n", encoding="utf-8")
+        print(f"draft written to {args.out}")
+    else:
+        print(source)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="amtsbote", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -121,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     store.add_parser("purge", help="delete payloads after the retention").set_defaults(fn=_store)
     store.add_parser("rotate-keys", help="re-encrypt with the newest key").set_defaults(fn=_store)
     store.add_parser("new-key", help="print a fresh Fernet key").set_defaults(fn=_store)
+    d = sub.add_parser("draft-page", help="draft a page object from a live screen")
+    d.add_argument("url")
+    d.add_argument("--login-as", metavar="ACCOUNT", help="log in first (password: environment)")
+    d.add_argument("--system", choices=["steuer"], help="log in with this system's login page")
+    d.add_argument("--frame", metavar="NAME", help="the frame holding the screen")
+    d.add_argument("--out", metavar="FILE", help="write the draft here (default: stdout)")
+    d.set_defaults(fn=_draft)
     args = parser.parse_args(argv)
     return int(args.fn(args))
 

@@ -2,8 +2,10 @@
 
 A nightly run calls `SteuerBot.check()` before the first item: a release of the back office
 that renamed a label or dropped a button shows up here, as a report naming the screen and the
-missing locator, instead of as a failed item. Nothing is created: the result tables, the
-taxpayer and the case-form screens are checked on whatever data exists.
+missing locator, instead of as a failed item; a screen that did not load (error page,
+maintenance, timeout) is reported unreachable instead, so the run can tell an outage. Nothing
+is created: the result tables, the taxpayer and the case-form screens are checked on whatever
+data exists.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bots import (
     PageObject,
     ScreenCheck,
     check_screen,
+    ensure_loaded,
     translate_playwright_error,
 )
 
@@ -41,53 +44,64 @@ log = structlog.get_logger(__name__)
 def run_canary(bot: Bot) -> CanaryReport:
     """Open every screen the bot uses and check its locators, without creating data.
 
-    The confirmation screen only exists after a case was created and is reported as
-    skipped; the result tables, the taxpayer and the case-form screens are checked on
-    existing data (an empty search lists it) and skipped if there is none.
+    Each screen is opened on its own (by its address, or by an empty search), so a screen that
+    changed does not hide the ones after it. The confirmation screen only exists after a case
+    was created and is reported as skipped; the result tables, the taxpayer and the case-form
+    screens are checked on existing data (an empty search lists it) and skipped if there is
+    none.
     """
     found: dict[str, str] = {}
 
     def open_page(page_type: type[PageObject], path: str) -> PageObject:
         screen = page_type(bot.page)
         bot.goto(path)
-        screen.wait_loaded()
         return screen
 
-    def results_screen() -> PageObject | str:
+    def search_all() -> TaxpayerResults | str:
         # An empty search lists existing taxpayers; nothing is created.
         search = TaxpayerResults(bot.page)
         bot.goto(TaxpayerSearchPage.path)
-        search.arrive(search.heading)
+        ensure_loaded(search)
+        if not search.search_button.count():
+            return "die Suche fehlt (Steuerpflichtige suchen)"
         with bot.page.expect_navigation(wait_until="domcontentloaded"):
             search.search_button.click()
-        search.arrive(search.results.or_(search.no_results).or_(search.search_error))
-        if not search.results.count():
+        ensure_loaded(search)
+        # Any existing taxpayer serves: the canary picks one, it does not search a person.
+        # Found by its link, not through the table (whose own check may fail).
+        select = bot.page.get_by_role("link", name="Auswählen", exact=True)
+        if select.count():
+            found["taxpayer_url"] = select.first.get_attribute("href") or ""
+            return search
+        if search.no_results.count():
             return "kein Steuerpflichtiger vorhanden"
-        found["results"] = "1"
         return search
 
+    def results_screen() -> PageObject | str:
+        return search_all()
+
     def taxpayer_screen() -> PageObject | str:
-        if not found.get("results"):
+        if not found.get("taxpayer_url"):
+            searched = search_all()
+            if isinstance(searched, str):
+                return searched
+        if not found.get("taxpayer_url"):
             return "kein Steuerpflichtiger vorhanden"
-        rows = (
-            TaxpayerResults(bot.page)
-            .results.get_by_role("row")
-            .filter(has=bot.page.get_by_role("link", name="Auswählen"))
-        )
-        # Any existing taxpayer serves; the canary picks one, it does not search a person.
-        any_row = rows.all()[0]
-        with bot.page.expect_navigation(wait_until="domcontentloaded"):
-            any_row.get_by_role("link", name="Auswählen").click()
         taxpayer = TaxpayerPage(bot.page)
-        taxpayer.arrive(taxpayer.heading)
-        found["case_url"] = taxpayer.new_case_url()
+        bot.goto(found["taxpayer_url"])
+        ensure_loaded(taxpayer)
+        if taxpayer.new_case_link.count():
+            found["case_url"] = taxpayer.new_case_url()
+        else:  # the link changed; the case form is still checked at its address
+            taxpayer_id = found["taxpayer_url"].rstrip("/").rsplit("/", 1)[-1]
+            found["case_url"] = f"{CaseFormPage.path}?stpfl={taxpayer_id}"
         return taxpayer
 
     def cases_screen() -> PageObject | str:
         cases = CaseResults(bot.page)
         bot.goto(CaseListPage.path)
-        cases.wait_list()
-        return cases if cases.results.count() else "keine Fälle vorhanden"
+        ensure_loaded(cases)
+        return "keine Fälle vorhanden" if cases.no_results.count() else cases
 
     def case_form_screen() -> PageObject | str:
         if not found.get("case_url"):
@@ -100,7 +114,7 @@ def run_canary(bot: Bot) -> CanaryReport:
             ("Startseite", lambda: open_page(StartPage, StartPage.path)),
             (
                 "Steuerpflichtige suchen",
-                lambda: open_page(TaxpayerSearchPage, "/steuerpflichtige"),
+                lambda: open_page(TaxpayerSearchPage, TaxpayerSearchPage.path),
             ),
             (
                 "Neuer Steuerpflichtiger",
@@ -114,7 +128,7 @@ def run_canary(bot: Bot) -> CanaryReport:
             ("Fall angelegt", lambda: "entsteht erst beim Anlegen eines Falls"),
         ]
     ).screens
-    log.info("steuer.canary", ok=report.ok, missing=report.missing())
+    log.info("steuer.canary", ok=report.ok, missing=report.missing(), down=report.unreachable())
     return report
 
 
@@ -124,13 +138,15 @@ def _check_login_screen(bot: Bot) -> ScreenCheck:
     try:
         page = context.new_page()
         login = LoginPage(page)
-        page.goto(bot.url(LoginPage.path), wait_until="domcontentloaded")
-        login.arrive_login()
+        response = page.goto(bot.url(LoginPage.path), wait_until="domcontentloaded")
+        if response is not None and response.status >= 500:
+            return ScreenCheck(LoginPage.screen, unreachable=f"http-{response.status}")
+        ensure_loaded(login)
         return check_screen(login)
     except ApplicationError as exc:
-        return ScreenCheck(LoginPage.screen, missing=[f"(Seite: {exc.code})"])
+        return ScreenCheck(LoginPage.screen, unreachable=exc.code)
     except PlaywrightError as exc:
         code = translate_playwright_error(exc).code
-        return ScreenCheck(LoginPage.screen, missing=[f"(Seite: {code})"])
+        return ScreenCheck(LoginPage.screen, unreachable=code)
     finally:
         context.close()

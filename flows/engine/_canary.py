@@ -10,7 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from amtsbote import ApplicationError
-from bots import CanaryReport, ScreenCheck
+from bots import CanaryReport
 
 __all__ = ["CanaryFailed", "canary", "only_application_errors"]
 
@@ -36,21 +36,13 @@ def only_application_errors(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def _page_error(screen: ScreenCheck) -> bool:
-    return bool(screen.missing) and all(m.startswith("(Seite:") for m in screen.missing)
-
-
 def _best_of(first: CanaryReport, again: CanaryReport) -> CanaryReport:
     """Per screen the better check: a screen that loaded once tells whether its fields exist."""
     best = {s.screen: s for s in first.screens}
     for s in again.screens:
-        if s.screen not in best or _page_error(best[s.screen]):
+        if s.screen not in best or best[s.screen].unreachable is not None:
             best[s.screen] = s
     return CanaryReport(list(best.values()))
-
-
-def _page_errors_only(missing: dict[str, list[str]]) -> bool:
-    return all(m.startswith("(Seite:") for labels in missing.values() for m in labels)
 
 
 @task(
@@ -64,21 +56,31 @@ def canary(bot: Any, system: str) -> None:
     """Open every screen the bot uses and check every field; raise `CanaryFailed` if one is gone.
 
     Runs in the first bot session of a run (its browser, login and seat), before any item.
+    Screens that did not load are checked again (up to twice) before the verdict.
+
+    Raises:
+        CanaryFailed: A screen loaded but lacks a field or landmark (the back office changed).
+        ApplicationError: Screens did not load and none changed (code
+            ``backoffice-unavailable``): an outage, retried by the task.
     """
     report = bot.check()
     for _ in range(_RECHECKS):
-        if report.ok or not _page_errors_only(report.missing()):
+        if report.ok or report.changed:
             break
         report = _best_of(report, bot.check())
     if report.ok:
         return
-    missing = report.missing()
-    if _page_errors_only(missing):
+    down = report.unreachable()
+    if not report.changed:
+        reasons = "; ".join(f"{screen}: {why}" for screen, why in down.items())
         raise ApplicationError(
-            f"{system} nicht erreichbar: {sorted(missing)}", code="backoffice-unavailable"
+            f"{system} nicht erreichbar ({reasons}).", code="backoffice-unavailable"
         )
-    named = "; ".join(f"{screen}: {', '.join(labels)}" for screen, labels in missing.items())
+    named = "; ".join(
+        f"{screen}: {', '.join(labels)}" for screen, labels in report.missing().items()
+    )
+    also = f" Nicht erreichbar: {', '.join(down)}." if down else ""
     raise CanaryFailed(
-        f"{system} hat sich geändert, es fehlt: {named}. Es wurden keine Daten verarbeitet.",
+        f"{system} hat sich geändert, es fehlt: {named}. Es wurden keine Daten verarbeitet." + also,
         code="canary",
     )

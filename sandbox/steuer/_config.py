@@ -64,6 +64,10 @@ class SteuerFaults(Faults):
     lockout_after: int | None = Field(
         None, ge=0, description="failed logins in a row that lock an account (0/None: never)"
     )
+    strip_aria: bool = Field(
+        False,
+        description="a release without the ARIA roles and labels of tables and dialogs",
+    )
 
 
 class SteuerConfig(BaseModel):

@@ -2,7 +2,7 @@
 
 `SteuerState` carries the configuration, the runtime knobs, the database and the templates,
 and the plumbing of every screen: the session of a request, the CSRF check of a posted form,
-rendering with the layout version, random notices and renamed labels.
+rendering with the layout version, random notices, renamed labels and stripped ARIA markup.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sandbox.steuer._accounts import AccountLocks
 from sandbox.steuer._config import BREEDS, SteuerConfig, SteuerFaults
 from sandbox.steuer._db import SteuerDB
 from sandbox.steuer._layout import decode_form, layout
+from sandbox.steuer._release import strip_aria
 from sandbox.steuer._validate import format_cents, format_date
 
 __all__ = [
@@ -107,6 +108,8 @@ class SteuerState:
         )
         for old, new in knobs.renamed_labels.items():  # a release that renamed a field
             html = html.replace(f">{old}</label>", f">{new}</label>")
+        if knobs.strip_aria:
+            html = strip_aria(html)
         return HTMLResponse(html, status_code=status)
 
     def error_page(self, status: int, title: str, message: str) -> HTMLResponse:
