@@ -21,6 +21,7 @@ from bots import (
     ScreenCheck,
     check_screen,
     ensure_loaded,
+    link_by_name,
     translate_playwright_error,
 )
 
@@ -69,7 +70,7 @@ def run_canary(bot: Bot) -> CanaryReport:
         ensure_loaded(search)
         # Any existing taxpayer serves: the canary picks one, it does not search a person.
         # Found by its link, not through the table (whose own check may fail).
-        select = bot.page.get_by_role("link", name="Auswählen", exact=True)
+        select = link_by_name(bot.page, "Auswählen")
         if select.count():
             found["taxpayer_url"] = select.first.get_attribute("href") or ""
             return search
