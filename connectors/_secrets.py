@@ -18,8 +18,10 @@ def load_prefect_secret(block_name: str) -> str:
     """The value of the Prefect ``Secret`` block `block_name` (as text)."""
     from prefect.blocks.system import Secret  # lazy: only a secret that names a block needs it
 
-    loaded = Secret.load(block_name).get()  # type: ignore[union-attr]
-    return str(loaded)
+    # _sync: the calling thread may hold an event loop (sync Playwright's), where Prefect's
+    # dual sync/async API would hand back a coroutine instead of the block
+    block = Secret.load(block_name, _sync=True)  # type: ignore[call-arg]
+    return str(block.get())  # type: ignore[union-attr]
 
 
 register_secret_source(PREFECT_SECRET_PREFIX, load_prefect_secret)

@@ -70,6 +70,6 @@ def test_prefect_secret_block_through_settings(monkeypatch: pytest.MonkeyPatch) 
     import connectors  # noqa: F401  (registers the store)
 
     with prefect_test_harness(server_startup_timeout=120):
-        Secret(value="vault-value-42").save("vaulttest-token", overwrite=True)
+        Secret(value="vault-value-42").save("vaulttest-token", overwrite=True, _sync=True)
         monkeypatch.setenv("AMTSBOTE_VAULTTEST_TOKEN", "prefect-secret:vaulttest-token")
         assert _VaultSettings().token.get_secret_value() == "vault-value-42"
