@@ -196,10 +196,9 @@ class Walker:
     def deliver(
         self, received: Received[Any], aktenzeichen: str, kind: str, letter: Document
     ) -> None:
-        item = self.s.store.get(self.process.name, received.item_key)
-        refs = dict(item.refs) if item else dict(received.refs)
+        # the source's own references came back with the payload: no store read per item
         self.s.delivery.deliver(
-            received.item_key, refs, reply_id_for(received.item_key, kind), [letter]
+            received.item_key, dict(received.refs), reply_id_for(received.item_key, kind), [letter]
         )
         self.audit(received.item_key, "delivered", "ok", aktenzeichen=aktenzeichen, letter=kind)
 
