@@ -47,12 +47,18 @@ _MAINTENANCE = re.compile(r"Wartungsarbeiten|Wartungsmodus|Wartung\b|maintenance
 
 
 class CanaryFailed(ApplicationError):
-    """The canary found missing locators; the run must not touch data."""
+    """The back office changed: a screen loaded but a field or landmark the bot needs is gone.
+
+    One class for the bot's own check and for the run that stops on it (the engine's canary
+    task raises this too, with the report of every screen), so callers catch one type.
+    """
 
     default_code = "canary-failed"
 
-    def __init__(self, message: str, report: CanaryReport) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, report: CanaryReport | None = None, *, code: str | None = None
+    ) -> None:
+        super().__init__(message, code=code)
         self.report = report
 
 

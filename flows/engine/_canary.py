@@ -10,17 +10,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from amtsbote import ApplicationError
-from bots import CanaryReport
+from bots import CanaryFailed, CanaryReport
 
 __all__ = ["CanaryFailed", "canary", "only_application_errors"]
 
 _RECHECKS = 2
-
-
-class CanaryFailed(ApplicationError):
-    """The back office changed: a screen or field the bot needs is missing. Nothing was touched."""
-
-    default_code = "canary-failed"
 
 
 def only_application_errors(task: Any, task_run: Any, state: Any) -> bool:
@@ -82,5 +76,6 @@ def canary(bot: Any, system: str) -> None:
     also = f" Nicht erreichbar: {', '.join(down)}." if down else ""
     raise CanaryFailed(
         f"{system} hat sich geändert, es fehlt: {named}. Es wurden keine Daten verarbeitet." + also,
+        report,
         code="canary",
     )

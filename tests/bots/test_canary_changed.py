@@ -15,7 +15,7 @@ from playwright.sync_api import Route
 
 from amtsbote import ApplicationError
 from bots import CanaryFailed
-from flows.engine import CanaryFailed as RunStopped
+from flows.engine import CanaryFailed as EngineCanaryFailed
 from flows.engine._canary import canary
 from tests.fixtures.bots import make_application
 
@@ -49,9 +49,13 @@ def test_stripped_aria_is_a_changed_screen_on_every_broken_screen(
     with pytest.raises(CanaryFailed) as raised:
         report.raise_for_problems()
     assert "Suchergebnis: FEHLT Suchergebnis" in raised.value.message
-    with pytest.raises(RunStopped) as stopped:
+    # The engine re-exports the bot's class: one type to catch, and the report travels with it.
+    assert EngineCanaryFailed is CanaryFailed
+    with pytest.raises(CanaryFailed) as stopped:
         canary.fn(bot, _SYSTEM)
     assert "Suchergebnis" in stopped.value.message and "Fälle" in stopped.value.message
+    assert stopped.value.report is not None
+    assert set(stopped.value.report.missing()) == {"Suchergebnis", "Fälle"}
     assert "nicht erreichbar" not in stopped.value.message
 
 
@@ -70,7 +74,7 @@ def test_maintenance_is_an_outage_not_a_change(steuer_faults: Any, make_bot: Any
     assert raised.value.code == "backoffice-unavailable"
     with pytest.raises(ApplicationError) as engine:
         canary.fn(bot, _SYSTEM)
-    assert not isinstance(engine.value, RunStopped)
+    assert not isinstance(engine.value, CanaryFailed)
     assert engine.value.code == "backoffice-unavailable"
     assert "Startseite" in engine.value.message
 
@@ -84,7 +88,7 @@ def test_renamed_label_names_the_field_on_each_screen(steuer_faults: Any, make_b
         "Steuerpflichtige suchen": ["Nachname"],
         "Neuer Steuerpflichtiger": ["Nachname"],
     }
-    with pytest.raises(RunStopped) as stopped:
+    with pytest.raises(CanaryFailed) as stopped:
         canary.fn(bot, _SYSTEM)
     assert "Steuerpflichtige suchen: Nachname" in stopped.value.message
 
