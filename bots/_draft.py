@@ -108,6 +108,9 @@ def _locator(control: Control, scope: str, tables: dict[str, str], framed: bool)
         return (
             f'self.{tables[control.table]}.get_by_role("{control.role}", name={name}, exact=True)'
         )
+    if control.beside:
+        # No label is associated: found by the text of its label cell or the text beside it.
+        return f"self.labelled({name}, within=self.root)" if framed else f"self.labelled({name})"
     if not framed and not control.hidden:
         if control.role == "heading":
             return f"self.heading_named({name})"

@@ -27,6 +27,41 @@ _LINE = re.compile(
     r'^(?P<indent>\s*)- (?P<role>[a-z]+)(?: (?P<name>"(?:[^"\\]|\\.)*"))?(?P<rest>.*)$'
 )
 _LEVEL = re.compile(r"\[level=(\d)\]")
+#: Fields without an accessible name, named by the text a person reads beside them: the label
+#: cell left in the same row, the element just above, or for a checkbox/radio the text right of
+#: it (the rules of `bots.field_by_label`, which the drafted locator then uses).
+_BESIDE_JS = r"""() => {
+  const clean = t => (t || '').replace(/\s+/g, ' ').trim().replace(/\s*:$/, '');
+  const named = el => el.labels && el.labels.length || el.getAttribute('aria-label')
+    || el.getAttribute('aria-labelledby') || el.getAttribute('title');
+  const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const out = [];
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    const type = (el.getAttribute('type') || 'text').toLowerCase();
+    if (['hidden', 'submit', 'button', 'image', 'reset', 'file'].includes(type)) continue;
+    if (named(el) || !visible(el)) continue;
+    let text = '';
+    if (type === 'checkbox' || type === 'radio') {
+      text = clean(el.nextElementSibling && el.nextElementSibling.innerText);
+    }
+    const cell = el.closest('td, th');
+    if (!text && cell && cell.previousElementSibling) {
+      text = clean(cell.previousElementSibling.innerText);
+    }
+    if (!text) {
+      let node = el;
+      while (node && !node.previousElementSibling && node.parentElement
+             && node.parentElement.children.length === 1) node = node.parentElement;
+      const above = node && node.previousElementSibling;
+      if (above && !above.querySelector('input, select, textarea')) text = clean(above.innerText);
+    }
+    if (!text) continue;
+    const role = el.tagName === 'SELECT' ? 'combobox'
+      : type === 'checkbox' ? 'checkbox' : type === 'radio' ? 'radio' : 'textbox';
+    out.push([role, text]);
+  }
+  return out;
+}"""
 _KEY_HANDLERS_JS = """() => document.querySelectorAll(
   '[onkeydown],[onkeyup],[onkeypress],[oninput],[data-mask],[data-inputmask]').length"""
 
@@ -41,6 +76,8 @@ class Control:
         table: The name of the table it sits in (column headers, links in rows), if any.
         hidden: True if it sits in a tab panel that is closed when the screen opens.
         level: A heading's level.
+        beside: True if the name is the text beside an unlabelled field (a legacy screen's
+            label cell), not an associated label.
     """
 
     role: str
@@ -48,6 +85,7 @@ class Control:
     table: str | None = None
     hidden: bool = False
     level: int = 0
+    beside: bool = False
 
 
 @dataclass
@@ -104,6 +142,10 @@ def read_screen(page: Page, *, frame: str | None = None) -> ScreenReading:
             _parse(panel.first.aria_snapshot(), reading, hidden=True)
     if tabs.count():  # back to the tab the screen opened with
         tabs.first.click()
+    for role, name in scope.evaluate(_BESIDE_JS):
+        if role in reading.unnamed:
+            reading.unnamed.remove(role)  # named now, by the text beside it
+        reading.add(Control(role, name, beside=True))
     reading.key_handlers = int(scope.evaluate(_KEY_HANDLERS_JS))
     return reading
 

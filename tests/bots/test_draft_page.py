@@ -184,7 +184,9 @@ def test_draft_of_a_screen_in_a_frame(bot_session: BrowserSession, tmp_path: Pat
         drafted = _load(source, tmp_path / "draft_framed.py")
         assert drafted.screen == "Personensuche"
         assert "self.root.get_by_label" in source and "key handlers" in source
-        assert "without a label" in source  # the unlabelled field is named, not guessed
+        # The field without an associated label is drafted by the text of its label cell.
+        assert 'self.labelled("Ohne Label", within=self.root)' in source
+        assert "without a label" not in source
         context = bot_session.new_context()
         try:
             page = context.new_page()
@@ -195,9 +197,51 @@ def test_draft_of_a_screen_in_a_frame(bot_session: BrowserSession, tmp_path: Pat
             check = check_screen(draft)
             assert check.ok, check.missing
             assert set(draft.required_locators()) == {
-                "Personensuche", "Familienname", "Geburtsdatum", "Suchen",
+                "Personensuche", "Familienname", "Geburtsdatum", "Ohne Label", "Suchen",
             }  # fmt: skip
             with pytest.raises(ValueError, match="Kein Frame"):
                 draft_page(bot_session, url, frame="fehlt")
+        finally:
+            context.close()
+
+
+def test_draft_of_the_legacy_screen_resolves_every_field_of_the_hand_written_page(
+    bot_session: BrowserSession, tmp_path: Path
+) -> None:
+    """Label cells, a label above, a checkbox text on the right, image buttons, a postback link:
+    the draft finds each control of the legacy form (frame "inhalt", ISO-8859-1) by its text,
+    and those are the controls the hand-written legacy page object uses."""
+    from tests.fixtures.legacy import serve_legacy
+
+    with serve_legacy() as served:
+        url = served.base_url + "/"
+        source = draft_page(bot_session, url, frame="inhalt")
+        drafted = _load(source, tmp_path / "draft_legacy.py")
+        assert drafted.screen == "Antrag erfassen"
+        assert "without a label" not in source  # every field is named by the text beside it
+        context = bot_session.new_context()
+        try:
+            page = context.new_page()
+            page.goto(url)
+            draft = drafted(page)
+            ensure_loaded(draft)
+            check = check_screen(draft)
+            assert check.ok, check.missing
+            found = {label.lower() for label in draft.required_locators()}
+            wanted = {
+                "familienname", "straße", "gebührenschlüssel", "bemerkung",
+                "ermäßigung beantragt", "gebührenschlüssel suchen", "speichern", "prüfen",
+            }  # fmt: skip
+            assert wanted <= found, sorted(found)
+            # Each drafted field is the control the hand-written page object fills.
+            fields = {
+                label.lower(): loc
+                for label, loc in draft.required_locators().items()
+                if label.lower() in {"familienname", "straße", "bemerkung"}
+            }
+            names = {label: loc.get_attribute("name") for label, loc in fields.items()}
+            assert names == {
+                "familienname": "ctl00$txt1", "straße": "ctl00$txt2", "bemerkung": "ctl00$txt4",
+            }  # fmt: skip
         finally:
             context.close()
