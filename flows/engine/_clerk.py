@@ -1,7 +1,10 @@
 """The bodies of ``<process>-klaerfall`` and ``<process>-freigabe`` (see `flows.engine._human`).
 
 Both wait in the Prefect UI for a clerk's form, then claim the work item from its waiting
-state and finish it with the same idempotent steps the batch uses (`Walker`).
+state and finish it with the same idempotent steps the batch uses (`Walker`). A notice the
+clerk does not approve becomes a Klärfall of its own (``approval-declined``): the clerk corrects
+the case in the back office and has it tried again — which asks for approval again — or rejects
+the application with a letter.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic import Field
 from amtsbote import BusinessRuleError, ReviewRequired
 from amtsbote.store import ItemState, WorkItem
 from flows._bridge import setup_logging
-from flows.engine._human import request_approval, retrying
+from flows.engine._human import request_approval, request_review, retrying
 from flows.engine._process import ClerkDecision, Process, Review
 from flows.engine._services import Services, bot_session
 from flows.engine._walk import ItemResult, Walker
@@ -29,6 +32,7 @@ __all__ = ["Freigabe", "WAIT_S", "run_freigabe", "run_klaerfall"]
 
 _MAX_ROUNDS = 5  # questions to the clerk before the run gives the item back to `reconcile`
 WAIT_S = 14 * 24 * 3600  # two weeks, then the run times out and `reconcile` starts a new one
+DECLINED = "approval-declined"
 
 
 class Klaerfall(RunInput):
@@ -134,6 +138,16 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
                 return _look(claimed)
 
         def _look(claimed: WorkItem) -> ItemResult | ReviewRequired:
+            if DECLINED in (claimed.error_code, reason_code):  # nothing clears by itself
+                walker._transition(
+                    claimed, ItemState.KLAERFALL, error_code=DECLINED, human_run=run_id
+                )
+                return ReviewRequired(
+                    "Der Bescheid wurde bei der Freigabe nicht freigegeben. Korrigieren Sie den "
+                    f"Fall im {process.bot.system} und versuchen Sie es erneut (der Bescheid "
+                    "geht dann wieder zur Freigabe), oder lehnen Sie den Antrag ab.",
+                    code=DECLINED,
+                )
             with bot_session(services, account, run_id) as bot:
                 try:
                     return walker._walk(claimed, received, _direct, bot, "approved", None)
@@ -155,12 +169,14 @@ def run_klaerfall(process: Process[Any, Any], item_key: str, reason_code: str) -
                 return walker.settle(
                     claimed, received, lambda: walker.reject(claimed, received, error)
                 ).__dict__
+            # A declined notice goes back to approval once the case is corrected.
+            approval = "manual" if DECLINED in (claimed.error_code, reason_code) else "approved"
             with bot_session(services, account, run_id) as bot:
                 return walker.settle(
                     claimed,
                     received,
                     lambda: walker._walk(
-                        claimed, received, _direct, bot, "approved", decision.option
+                        claimed, received, _direct, bot, approval, decision.option
                     ),
                 ).__dict__
 
@@ -224,9 +240,13 @@ def run_freigabe(process: Process[Any, Any], item_key: str, aktenzeichen: str) -
 
         def _approve(claimed: WorkItem) -> dict[str, Any]:
             if not decision.freigeben:
-                walker._transition(claimed, ItemState.KLAERFALL, error_code="approval-declined")
                 walker.audit(item_key, "approval", "declined", aktenzeichen=aktenzeichen)
-                return {"item_key": item_key, "outcome": "declined"}
+                walker.request_review = lambda key, code, facts: request_review(services, key, code)
+                declined = ReviewRequired(
+                    f"Bescheid {aktenzeichen} nicht freigegeben.", code=DECLINED
+                )
+                result = walker.to_clerk(claimed, declined)
+                return {"item_key": item_key, "outcome": "declined", "klaerfall": result.human_run}
             walker.audit(item_key, "approval", "by-clerk", aktenzeichen=aktenzeichen)
             account = services.settings.bot_accounts()[0]
             with bot_session(services, account, run_id) as bot:

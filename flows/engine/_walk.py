@@ -280,7 +280,10 @@ class Walker:
             return
         item = self.s.store.get(self.process.name, key)
         if item is not None and item.state == state and item.human_run != run:
-            self.s.store.transition((self.process.name, key), state, human_run=run)
+            # keep the reason: the Klärfall run and `reconcile` read it
+            self.s.store.transition(
+                (self.process.name, key), state, human_run=run, error_code=item.error_code
+            )
 
     def reject(
         self, item: WorkItem, received: Received[Any], error: BusinessRuleError
