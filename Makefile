@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM := /usr/lib/chromium/chromium
 HEADLESS_SHELL := /usr/lib/chromium/chromium-headless-shell
+SOFFICE := /usr/bin/soffice
+GPG := /usr/bin/gpg
 STAMP := $(VENV)/.installed
 
 .PHONY: setup demo demo-stop test bench lint clean sandbox
 
-setup: $(STAMP) $(CHROMIUM) $(HEADLESS_SHELL)
+setup: $(STAMP) $(CHROMIUM) $(HEADLESS_SHELL) $(SOFFICE) $(GPG)
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,10 +21,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Debian's chromium (the headless shell is what bots run headless, chromedriver is for the
-# Selenium baseline); Playwright's own browser download is not used.
-$(CHROMIUM) $(HEADLESS_SHELL):
+# Selenium baseline); Playwright's own browser download is not used. LibreOffice (headless,
+# no GUI) turns DOCX letters into the PDF the citizen receives; gnupg encrypts reply mails.
+$(CHROMIUM) $(HEADLESS_SHELL) $(SOFFICE) $(GPG):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-headless-shell chromium-driver >/dev/null
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-headless-shell chromium-driver libreoffice-writer-nogui gnupg >/dev/null
 
 # Musterstadt + Prefect server + worker under var/demo, one hundesteuer run; keeps running.
 demo: setup

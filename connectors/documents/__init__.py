@@ -10,6 +10,8 @@ Three media breaks this package removes:
   `render_dog_tax_notice` renders the shipped Musterstadt Hundesteuerbescheid;
   `render_rejection_letter` renders the Ablehnungsbescheid any process sends when it refuses
   an application it has already accepted (reasons from a `BusinessRuleError` or a clerk).
+* **Letters as PDF** — `to_pdf` turns a rendered ``.docx`` into the PDF the citizen receives
+  (LibreOffice headless; `LetterConverter` for an own timeout or launcher).
 
 Bad input from outside raises `amtsbote.BusinessRuleError` with a stable ``code``
 (``pdf-invalid``, ``pdf-encrypted``, ``pdf-form-missing``, ``form-field-missing`` …); a broken
@@ -19,6 +21,7 @@ template or a letter the caller built wrong (``rejection-without-reason``) raise
 
 from __future__ import annotations
 
+from ._convert import LetterConverter, to_pdf
 from ._dog_tax import (
     HUNDESTEUERBESCHEID_TEMPLATE,
     MUSTERSTADT_CREDITOR_ID,
@@ -54,6 +57,7 @@ __all__ = [
     "Converter",
     "FieldMapping",
     "FormField",
+    "LetterConverter",
     "extract_invoice_xml",
     "fill_form",
     "format_amount",
@@ -65,4 +69,5 @@ __all__ = [
     "render_notice",
     "render_rejection_letter",
     "template_placeholders",
+    "to_pdf",
 ]

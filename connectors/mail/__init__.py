@@ -7,11 +7,16 @@ mailer.notify("sachbearbeitung@musterstadt.example", subject, body)
 ```
 
 Notifications carry ids and links only, never citizens' personal data.
+
+Reply mails to a citizen who gave an OpenPGP key go out as PGP/MIME (RFC 3156):
+`encrypt_message(msg, armored_public_key)`; a key that cannot encrypt raises `PgpKeyUnusable`
+(a `BusinessRuleError`: send the letter another way, do not retry).
 """
 
 from __future__ import annotations
 
 from connectors.mail._mailer import Mailer, review_notice
+from connectors.mail._pgp import PgpKeyUnusable, encrypt_message
 from connectors.mail._settings import MailSettings
 
-__all__ = ["MailSettings", "Mailer", "review_notice"]
+__all__ = ["MailSettings", "Mailer", "PgpKeyUnusable", "encrypt_message", "review_notice"]
