@@ -218,10 +218,10 @@ class Dog(CamelRecord):
     def _breed(cls, v: Any, info: ValidationInfo) -> str:
         if not isinstance(v, str) or not v.strip():
             raise record_error("breed-missing", "Die Rasse fehlt.", schema=True)
-        v = v.strip().upper()
-        if v not in BREEDS and checks_rules(info):
+        code = v.strip().upper()
+        if code not in BREEDS and checks_rules(info):
             raise record_error("breed-unknown", "Die Rasse ist nicht in der Rassenliste enthalten.")
-        return v
+        return code
 
     @field_validator("chip_number", mode="before")
     @classmethod
