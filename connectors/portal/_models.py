@@ -17,6 +17,7 @@ from amtsbote import get_logger
 from connectors.portal._crypto import EVENT_BASE
 from connectors.records import (
     Envelope,
+    RulesBroken,
     SubmissionInvalid,
     parse_record,
     problem,
@@ -123,8 +124,10 @@ class ReceivedSubmission:
 
         Raises:
             SubmissionInvalid: No record for the schema (``schema-unsupported``), data that is
-                no JSON, or data that breaks the schema or a rule of the record; carries
-                `submission_id` and `case_id`, ready for `PortalClient.reject`.
+                no JSON, or data that breaks the schema; carries `submission_id` and
+                `case_id`, ready for `PortalClient.reject`.
+            RulesBroken: The data is sound but breaks business rules: accept the submission
+                (the receipt is technical) and refuse it by letter; carries the record.
         """
         try:
             record_type(self.schema_uri)  # an unknown form first, whatever its data
@@ -141,6 +144,11 @@ class ReceivedSubmission:
             return parse_record(
                 self.schema_uri, self.data_json, envelope=self.envelope(), today=today
             )
+        except RulesBroken as exc:
+            log.info(
+                "portal.business_rules_broken", submission_id=self.submission_id, codes=exc.codes
+            )
+            raise
         except SubmissionInvalid as exc:
             exc.submission_id = self.submission_id
             exc.case_id = self.case_id

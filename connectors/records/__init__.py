@@ -10,8 +10,11 @@ schema URI with `register_record`; this package imports them all, so the registr
 soon as `connectors.records` is imported. A source such as the portal client stays generic: it
 hands the schema URI, the data and the envelope (ids, attachment types) to `parse_record`.
 
-Bad data raises `SubmissionInvalid` (a `BusinessRuleError` carrying FIT-Connect `Problem`s,
-German texts naming each field by the record's label), ready for the source's reject.
+Data that breaks the schema raises `SubmissionInvalid` (FIT-Connect `Problem`s with documented
+types, German texts naming each field by the record's label), ready for the source's
+reject-submission. Data that is sound but breaks a business rule raises `RulesBroken`: its
+`Finding`s and the record as it came in; the source accepts such a submission and the engine
+sends the rejection letter.
 `CamelRecord` and the ``check_*`` functions are the building blocks of a new record.
 """
 
@@ -24,16 +27,21 @@ from connectors.records._fields import (
     check_iban,
     check_postal_code,
     check_text,
+    checks_rules,
     record_error,
     today_of,
     years_before,
 )
 from connectors.records._problems import (
     PROBLEM_BASE,
+    TITLES,
+    Finding,
     Problem,
+    RulesBroken,
     SubmissionInvalid,
     from_validation_error,
     problem,
+    split_validation_error,
 )
 from connectors.records._registry import (
     Envelope,
@@ -46,15 +54,19 @@ from connectors.records._registry import (
 
 __all__ = [
     "PROBLEM_BASE",
+    "TITLES",
     "CamelRecord",
     "Envelope",
+    "Finding",
     "Problem",
     "RecordType",
+    "RulesBroken",
     "SubmissionInvalid",
     "check_email",
     "check_iban",
     "check_postal_code",
     "check_text",
+    "checks_rules",
     "from_validation_error",
     "hundesteuer",
     "parse_record",
@@ -63,6 +75,7 @@ __all__ = [
     "record_type",
     "register_record",
     "registered_schemas",
+    "split_validation_error",
     "today_of",
     "years_before",
 ]

@@ -5,7 +5,12 @@ composes these instead of writing its own: free text as a clerk would accept it,
 postcodes, e-mail addresses, IBANs (checksum and SEPA zone), dates checked against "today".
 
 Each check raises `PydanticCustomError` whose type is our code (``iban-checksum`` …) and whose
-message is German a citizen can read; `from_validation_error` passes both on unchanged.
+message is German a citizen can read; `split_validation_error` passes both on unchanged. A check
+says which kind it is: what a submission schema states (type, length, pattern, format) is
+raised with ``schema=True`` and ends in reject-submission; a business rule (IBAN check digits,
+SEPA zone, plausible dates …) is not, and ends in a rejection letter. Business rules are skipped
+when the validation context says ``{"rules": False}`` (`checks_rules`): that is how the record of
+a refused application is still built, to address the letter and file the application.
 
 Names are kept exactly as entered (umlauts, ß, accents, right-to-left scripts, emoji) apart
 from surrounding white space. Markup in a name is *not* an error here: it is text, and every
@@ -36,6 +41,7 @@ __all__ = [
     "check_iban",
     "check_postal_code",
     "check_text",
+    "checks_rules",
     "record_error",
     "today_of",
     "years_before",
@@ -64,7 +70,9 @@ class CamelRecord(BaseModel):
     )
 
 
-def record_error(code: str, message: str, field: str | None = None) -> PydanticCustomError:
+def record_error(
+    code: str, message: str, field: str | None = None, *, schema: bool = False
+) -> PydanticCustomError:
     """A validation error with our `code` and a German `message`.
 
     Args:
@@ -72,8 +80,31 @@ def record_error(code: str, message: str, field: str | None = None) -> PydanticC
         message: German text the citizen reads.
         field: The data field (JSON path) to name instead of where the validator ran, e.g.
             ``"attachments"`` for a rule checked on the whole record.
+        schema: True for what the submission schema itself states (type, length, pattern):
+            a technical problem, sent back with reject-submission. False (the default) for a
+            business rule: the application is accepted and refused by letter.
     """
-    return PydanticCustomError(code, message, {"field": field} if field else None)
+    ctx: dict[str, Any] = {}
+    if field:
+        ctx["field"] = field
+    if schema:
+        ctx["schema"] = True
+    return PydanticCustomError(code, message, ctx or None)
+
+
+def checks_rules(info: ValidationInfo, *, whole_record: bool = False) -> bool:
+    """Whether business rules apply in this validation (see the module docstring).
+
+    False when the context says ``{"rules": False}``. A rule on the whole record (a model
+    validator, which pydantic runs only once every field is valid) passes ``whole_record=True``
+    and still applies when the context also says ``{"record_rules": True}``: that is how
+    `parse_record` finds it next to broken field rules, so the citizen reads every reason in
+    one letter.
+    """
+    ctx = info.context
+    if not isinstance(ctx, dict) or ctx.get("rules") is not False:
+        return True
+    return whole_record and ctx.get("record_rules") is True
 
 
 def today_of(info: ValidationInfo) -> date:
@@ -95,17 +126,17 @@ def years_before(day: date, years: int) -> date:
 def check_text(value: Any, *, max_len: int = NAME_MAX) -> str:
     """Strip and check a free-text field; kept otherwise unchanged."""
     if not isinstance(value, str):
-        raise record_error("text-type", "Die Angabe muss ein Text sein.")
+        raise record_error("text-type", "Die Angabe muss ein Text sein.", schema=True)
     text: str = value.strip()
     if not text:
-        raise record_error("text-empty", "Die Angabe fehlt.")
+        raise record_error("text-empty", "Die Angabe fehlt.", schema=True)
     if len(text) > max_len:
         raise record_error(
-            "text-too-long", f"Die Angabe ist zu lang (höchstens {max_len} Zeichen)."
+            "text-too-long", f"Die Angabe ist zu lang (höchstens {max_len} Zeichen).", schema=True
         )
     if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in text):
         raise record_error(
-            "text-control-character", "Die Angabe enthält unzulässige Steuerzeichen."
+            "text-control-character", "Die Angabe enthält unzulässige Steuerzeichen.", schema=True
         )
     return text
 
@@ -117,6 +148,7 @@ def check_postal_code(value: Any) -> str:
         raise record_error(
             "postcode-invalid",
             "Die Postleitzahl ist ungültig (fünf Ziffern, z. B. 44623).",
+            schema=True,
         )
     return v
 
@@ -125,14 +157,21 @@ def check_email(value: Any) -> str:
     """An e-mail address of plausible form (no deliverability check)."""
     v = value.strip() if isinstance(value, str) else value
     if not isinstance(v, str) or len(v) > EMAIL_MAX or not _EMAIL.match(v):
-        raise record_error("email-invalid", "Die E-Mail-Adresse ist ungültig.")
+        raise record_error("email-invalid", "Die E-Mail-Adresse ist ungültig.", schema=True)
     return v
 
 
-def check_iban(value: Any) -> str:
-    """An IBAN with a valid checksum from a SEPA country, returned compact (no spaces)."""
+def check_iban(value: Any, *, rules: bool = True) -> str:
+    """An IBAN with a valid checksum from a SEPA country, returned compact (no spaces).
+
+    A missing IBAN is a schema problem; everything a bank would check (length per country,
+    check digits, SEPA zone) is a business rule, skipped with ``rules=False`` (the IBAN is
+    then returned compact and upper case as entered).
+    """
     if not isinstance(value, str) or not value.strip():
-        raise record_error("iban-missing", "Die IBAN fehlt.")
+        raise record_error("iban-missing", "Die IBAN fehlt.", schema=True)
+    if not rules:
+        return "".join(value.split()).upper()
     try:
         iban = IBAN(value)
     except iban_errors.InvalidChecksumDigits:

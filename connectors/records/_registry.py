@@ -23,7 +23,13 @@ from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from connectors.records._problems import SubmissionInvalid, from_validation_error, problem
+from connectors.records._problems import (
+    RulesBroken,
+    SubmissionInvalid,
+    from_validation_error,
+    problem,
+    split_validation_error,
+)
 
 __all__ = [
     "Envelope",
@@ -173,9 +179,13 @@ def parse_record(
         The validated record (an instance of `record_type(schema_uri)`).
 
     Raises:
-        SubmissionInvalid: The schema has no record (``schema-unsupported``), the bytes are no
-            JSON (``data-syntax``), or the data breaks the record's rules: one problem per
-            error found, in German, each naming the field by the record's label.
+        SubmissionInvalid: Technical: the schema has no record (``schema-unsupported``), the
+            bytes are no JSON (``data-syntax``), or the data breaks the schema: one problem per
+            error found, in German, each naming the field by the record's label. Goes back
+            to the sender with reject-submission.
+        RulesBroken: The data is sound but breaks business rules: one finding per rule; its
+            `record` is the record validated without them. The submission is accepted and
+            the citizen receives a rejection letter.
     """
     entry = _entry(schema_uri)
     if isinstance(data, bytes | bytearray):
@@ -201,8 +211,25 @@ def parse_record(
         )
     extra = entry.from_envelope(envelope) if envelope and entry.from_envelope else {}
     payload = {**data, **extra}
-    context = {"today": today} if today else None
+    context: dict[str, Any] = {"today": today} if today else {}
     try:
-        return entry.model.model_validate(payload, context=context)
+        return entry.model.model_validate(payload, context=context or None)
     except ValidationError as exc:
-        raise from_validation_error(exc, field_labels=entry.field_labels) from None
+        problems, findings = split_validation_error(exc, field_labels=entry.field_labels)
+    if problems:
+        raise SubmissionInvalid(problems)
+    lenient = {**context, "rules": False}
+    try:
+        # fields as entered, but the rules on the whole record, which pydantic skipped above
+        # because a field failed: every reason goes into the one letter
+        record = entry.model.model_validate(payload, context={**lenient, "record_rules": True})
+    except ValidationError as exc:
+        more, also = split_validation_error(exc, field_labels=entry.field_labels)
+        if more:  # a record whose rules hide a schema check: technical after all
+            raise SubmissionInvalid(more) from None
+        findings += [f for f in also if f not in findings]
+        try:
+            record = entry.model.model_validate(payload, context=lenient)
+        except ValidationError as exc2:
+            raise from_validation_error(exc2, field_labels=entry.field_labels) from None
+    raise RulesBroken(findings, record=record)

@@ -9,8 +9,13 @@ names without control characters.
 The record is registered on import (`connectors.records` imports this module), so
 ``parse_record(HUNDESTEUER_SCHEMA_URI, data, envelope=...)`` and a portal submission's
 ``record()`` both end here; `parse_application` is the same with the envelope's facts given
-one by one. Validation failures become one `SubmissionInvalid` listing every problem in German,
-each naming the field by its label in `FIELD_LABELS`.
+one by one. What the schema states (types, required fields, lengths, the patterns of postcode,
+house number and chip number, e-mail form) is technical: a `SubmissionInvalid`, sent back with
+reject-submission. The rules a clerk applies (IBAN check digits and SEPA zone, ages and
+plausible dates, a chip number's country, the breed list, the insurance certificate for a
+listed breed) are business rules: a `RulesBroken` that carries the record as it came in, so the
+application is accepted and refused by letter. Every text is German and names the field by its
+label in `FIELD_LABELS`.
 
 The breed code list: the portal, the tax back office and the archive each keep their own copy
 of it (it is shared meaning, not shared code). A *listed* breed (gefährlicher Hund, Kampfhund)
@@ -35,6 +40,7 @@ from connectors.records._fields import (
     check_iban,
     check_postal_code,
     check_text,
+    checks_rules,
     record_error,
     today_of,
     years_before,
@@ -159,7 +165,9 @@ class Owner(CamelRecord):
         text = check_text(v, max_len=HOUSE_NUMBER_MAX)
         if not text[0].isdigit():
             raise record_error(
-                "house-number-invalid", "Die Hausnummer muss mit einer Ziffer beginnen."
+                "house-number-invalid",
+                "Die Hausnummer muss mit einer Ziffer beginnen.",
+                schema=True,
             )
         return text
 
@@ -176,6 +184,8 @@ class Owner(CamelRecord):
     @field_validator("birth_date")
     @classmethod
     def _birth_date(cls, v: date, info: ValidationInfo) -> date:
+        if not checks_rules(info):
+            return v
         today = today_of(info)
         if v > today:
             raise record_error("date-in-future", "Das Geburtsdatum liegt in der Zukunft.")
@@ -205,20 +215,25 @@ class Dog(CamelRecord):
 
     @field_validator("breed", mode="before")
     @classmethod
-    def _breed(cls, v: Any) -> str:
-        v = v.strip().upper() if isinstance(v, str) else v
-        if not isinstance(v, str) or v not in BREEDS:
+    def _breed(cls, v: Any, info: ValidationInfo) -> str:
+        if not isinstance(v, str) or not v.strip():
+            raise record_error("breed-missing", "Die Rasse fehlt.", schema=True)
+        code = v.strip().upper()
+        if code not in BREEDS and checks_rules(info):
             raise record_error("breed-unknown", "Die Rasse ist nicht in der Rassenliste enthalten.")
-        return v
+        return code
 
     @field_validator("chip_number", mode="before")
     @classmethod
-    def _chip(cls, v: Any) -> str:
+    def _chip(cls, v: Any, info: ValidationInfo) -> str:
         v = v.replace(" ", "").strip() if isinstance(v, str) else v
         if not isinstance(v, str) or not _CHIP.match(v):
-            raise record_error("chip-format", "Die Chipnummer muss aus genau 15 Ziffern bestehen.")
+            raise record_error(
+                "chip-format", "Die Chipnummer muss aus genau 15 Ziffern bestehen.", schema=True
+            )
         prefix = v[:3]
-        if prefix not in CHIP_COUNTRIES and not 900 <= int(prefix) <= 999:
+        plausible = prefix in CHIP_COUNTRIES or 900 <= int(prefix) <= 999
+        if not plausible and checks_rules(info):
             raise record_error(
                 "chip-implausible",
                 "Die Chipnummer ist nicht plausibel (Länder- oder Herstellerkennung unbekannt).",
@@ -228,6 +243,8 @@ class Dog(CamelRecord):
     @field_validator("birth_date")
     @classmethod
     def _birth_date(cls, v: date, info: ValidationInfo) -> date:
+        if not checks_rules(info):
+            return v
         today = today_of(info)
         if v > today:
             raise record_error(
@@ -242,6 +259,8 @@ class Dog(CamelRecord):
     @field_validator("owned_since")
     @classmethod
     def _owned_since(cls, v: date, info: ValidationInfo) -> date:
+        if not checks_rules(info):
+            return v
         born = info.data.get("birth_date")
         if isinstance(born, date) and v < born:
             raise record_error(
@@ -257,13 +276,15 @@ class Dog(CamelRecord):
 
     @property
     def breed_name(self) -> str:
-        """The German name of the breed (from the code list)."""
-        return BREEDS[self.breed].name
+        """The German name of the breed (from the code list; the code if it is not listed)."""
+        known = BREEDS.get(self.breed)
+        return known.name if known else self.breed
 
     @property
     def is_listed(self) -> bool:
         """True for a listed (dangerous) breed: higher tax, insurance certificate required."""
-        return BREEDS[self.breed].listed
+        known = BREEDS.get(self.breed)
+        return known.listed if known else False
 
 
 class SepaMandate(CamelRecord):
@@ -279,8 +300,8 @@ class SepaMandate(CamelRecord):
 
     @field_validator("iban", mode="before")
     @classmethod
-    def _iban(cls, v: Any) -> str:
-        return check_iban(v)
+    def _iban(cls, v: Any, info: ValidationInfo) -> str:
+        return check_iban(v, rules=checks_rules(info))
 
 
 class DogTaxApplication(CamelRecord):
@@ -307,12 +328,18 @@ class DogTaxApplication(CamelRecord):
     @classmethod
     def _ids(cls, v: Any) -> str:
         if not isinstance(v, str) or not v.strip():
-            raise record_error("id-missing", "Die Vorgangskennung fehlt.")
+            raise record_error("id-missing", "Die Vorgangskennung fehlt.", schema=True)
         return v.strip()
 
     @model_validator(mode="after")
-    def _insurance(self) -> DogTaxApplication:
-        if self.dog.is_listed and not self.has_insurance_certificate:
+    def _insurance(self, info: ValidationInfo) -> DogTaxApplication:
+        # A business rule, not a technical one: the submission is complete as the sender
+        # announced it; what is missing is a proof the office asks for.
+        if (
+            self.dog.is_listed
+            and not self.has_insurance_certificate
+            and checks_rules(info, whole_record=True)
+        ):
             raise record_error(
                 "insurance-missing",
                 f"Für die Rasse {self.dog.breed_name} ist ein Nachweis der "
@@ -360,7 +387,9 @@ def parse_application(
         The validated record.
 
     Raises:
-        SubmissionInvalid: With one problem per error found (German texts).
+        SubmissionInvalid: The data breaks the schema (one problem per error, German texts).
+        RulesBroken: The data is sound but breaks business rules (one finding per rule; the
+            record as it came in is its `record`).
     """
     envelope = Envelope(
         item_key=reference,

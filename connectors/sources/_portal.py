@@ -2,8 +2,13 @@
 
 Intake order (see `connectors.sources`): list → fetch (decrypt, hashes, record) → the engine
 stores the work item → `acknowledge` sends accept-submission, the technical receipt. A
-submission that cannot be decrypted, verified or parsed is rejected here with FIT-Connect's
-problems and never becomes a work item.
+submission that cannot be decrypted, verified or validated against its schema is rejected here
+with FIT-Connect's documented problems (reject-submission) and never becomes a work item.
+
+A submission whose data is sound but breaks a business rule (IBAN check digits, a listed breed
+without the insurance certificate, implausible dates) is *accepted*: FIT-Connect's accept and
+reject are technical receipts that say nothing about the content. Its `Received.refusal` holds
+the `RulesBroken`, and the engine answers with a rejection letter over the reply channel.
 
 The stored payload holds everything of the decrypted submission (metadata, data,
 attachments, authentication tags): the portal deletes a submission some days after pickup,
@@ -29,6 +34,7 @@ from connectors.portal import (
     ReplyAttachment,
     SubmissionInvalid,
 )
+from connectors.records import RulesBroken
 
 from ._source import Document, Receipt, Received, SourceItem
 
@@ -51,8 +57,10 @@ class PortalSource(Generic[R]):
     Args:
         client: The portal client (owned: `close` closes it).
         parse: Turns a decrypted submission into the record, validating it against the
-            service's schema and rules; raises `SubmissionInvalid`. Called with the day of
-            receipt, so a payload decoded weeks later is judged as on the day it came in.
+            service's schema and rules; raises `SubmissionInvalid` (technical: rejected at the
+            portal) or `RulesBroken` carrying the record (business: accepted, refused by
+            letter). Called with the day of receipt, so a payload decoded weeks later is judged
+            as on the day it came in.
             Default: the record registered for the submission's schema (`connectors.records`).
         name: Name of the source in logs and the audit trail.
     """
@@ -75,7 +83,17 @@ class PortalSource(Generic[R]):
         return self._received(submission, date.today())
 
     def _received(self, submission: ReceivedSubmission, on: date) -> Received[R]:
-        record = self.parse(submission, on)
+        refusal: RulesBroken | None = None
+        try:
+            record = self.parse(submission, on)
+        except RulesBroken as exc:
+            if exc.record is None:
+                # Without the record no letter can be addressed: a fault of the parser, not
+                # of the citizen. The item waits at the portal and the intake reports it.
+                raise ApplicationError(
+                    "Abgelehnter Antrag ohne lesbaren Datensatz.", code="refusal-without-record"
+                ) from exc
+            record, refusal = exc.record, exc
         return Received(
             item_key=submission.submission_id,
             record=record,
@@ -90,6 +108,7 @@ class PortalSource(Generic[R]):
             ),
             refs={"case_id": submission.case_id, "received_on": on.isoformat()},
             handle=submission,
+            refusal=refusal,
         )
 
     # -- receipts ----------------------------------------------------------------------------

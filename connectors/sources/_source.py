@@ -4,7 +4,9 @@ A source is where items come from (a FIT-Connect destination, an IMAP folder) an
 receipt is acknowledged. The engine's intake lists new items, fetches each one (decrypt,
 verify, parse into the process's record), stores it as a work item and only then acknowledges
 it. Items the source cannot deliver intact (bad crypto, hash mismatch, schema violation) are
-rejected at the source with its own problem types and never become work items.
+rejected at the source with its own problem types and never become work items. An item that
+arrived intact but breaks a business rule (a wrong IBAN, a missing proof) is acknowledged like
+any other and carries the `refusal`: the engine refuses it by letter, as a clerk would.
 
 The engine keeps the item's payload in its store (encrypted) because the source forgets it:
 FIT-Connect deletes a submission days after pickup. `Source.encode` / `Source.decode` turn a
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
+
+from amtsbote import BusinessRuleError
 
 __all__ = [
     "Delivery",
@@ -76,6 +80,9 @@ class Received(Generic[R]):
         refs: Source references to keep with the work item (ids only).
         handle: What the source needs to acknowledge this item (FIT-Connect: the decrypted
             submission with its authentication tags); ``None`` for a decoded payload.
+        refusal: The business rules the item breaks, found while parsing it (its `record`
+            was then validated without them). The engine turns it into the rejection letter
+            (state ``rejected``); ``None`` for an item to be worked.
     """
 
     item_key: str
@@ -83,6 +90,7 @@ class Received(Generic[R]):
     attachments: tuple[Document, ...] = ()
     refs: Mapping[str, str] = field(default_factory=dict)
     handle: Any = field(default=None, repr=False)
+    refusal: BusinessRuleError | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ Exactly once, with the store as the record of what was received:
   shifts offset-paged listings, so acknowledging while paging would skip items.
 
 A technically broken item (crypto, hash, schema) is rejected at the source with its
-problems and never becomes a work item.
+problems and never becomes a work item. An item that is technically sound but breaks a business
+rule is stored and acknowledged like any other: the walk refuses it by letter
+(`Received.refusal`), since the source's receipt says nothing about the content.
 """
 
 from __future__ import annotations

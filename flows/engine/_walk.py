@@ -11,7 +11,8 @@ the item key, so a crash between any two is repaired by the next attempt:
     deliver    the letter to the citizen; the reply id is derived from the item key
     done       the store's state; the commit point of the walk
 
-Outcomes (`Walker.settle`): `BusinessRuleError` → rejection letter, state ``rejected``;
+Outcomes (`Walker.settle`): `BusinessRuleError` → rejection letter, state ``rejected`` (also
+for an item the source accepted with a `refusal`: a business rule it broke, found on intake);
 `ReviewRequired` from any step → a Klärfall run, state ``klaerfall``; `ApplicationError` and
 anything unexpected propagate (the task retries; after the last try the batch records
 ``failed`` and a later run claims the item again).
@@ -227,6 +228,10 @@ class Walker:
         approval: str,
         option: Any,
     ) -> ItemResult:
+        if received.refusal is not None:
+            # Accepted at the source (technically sound) but against a business rule: refused
+            # by letter before any back-office entry, through the same path as a bot's refusal.
+            raise received.refusal
         entry = self.enter(call, bot, received, option)
         ref = entry.aktenzeichen
         notice = self._letter(

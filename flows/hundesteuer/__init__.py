@@ -16,6 +16,7 @@ from bots import BotAccount, BrowserSession
 from bots.steuer import Registration, SteuerBot, SteuerSettings
 from connectors.documents import render_dog_tax_notice, render_rejection_letter
 from connectors.portal import PortalClient, PortalSettings
+from connectors.records import RulesBroken
 from connectors.records.hundesteuer import DogTaxApplication
 from connectors.sources import Document, PortalSource, Received
 from flows.engine import BotSpec, ClerkDecision, Process, Review, build_flows
@@ -70,7 +71,7 @@ def rejection(item: App, error: BusinessRuleError, today: date) -> Document:
         office="Steueramt",
         recipient_name=name,
         address_lines=address,
-        reasons=[(None, error.message)],
+        reasons=error.reasons() if isinstance(error, RulesBroken) else [(None, error.message)],
         letter_date=today,
     )
     title = "Ablehnung Ihrer Hundesteuer-Anmeldung"

@@ -1,18 +1,22 @@
-"""Assembly of the portal app: keys, store, routes, problem+json errors, fault knobs."""
+"""Assembly of the portal app: keys, store, routes, problem+json errors, fault knobs, deadlines."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sandbox._common import FaultState, install_faults
 from sandbox.portal._api import build_api
+from sandbox.portal._base import clock_offset
 from sandbox.portal._config import PortalConfig
+from sandbox.portal._deadlines import Deadlines, PortalClock, build_clock_api
 from sandbox.portal._keys import load_or_create_keys
 from sandbox.portal._service import Portal, Problem
 from sandbox.portal._store import Store
@@ -53,6 +57,18 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="Serviceportal Musterstadt", lifespan=lifespan, docs_url="/v1/docs")
     app.state.portal = portal
+    clock = PortalClock(config.clock_offset_days)
+    deadlines = Deadlines(portal, clock)
+    app.state.deadlines = deadlines
+
+    @app.middleware("http")
+    async def on_the_portal_clock(request: Request, call_next: Any) -> Any:
+        # Deadlines are applied before each request (as the real service does them in the
+        # background), and the request runs on the portal's clock.
+        if not request.url.path.startswith("/admin/clock"):
+            await run_in_threadpool(deadlines.sweep)
+        with clock_offset(clock.offset):
+            return await call_next(request)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, exc: Problem) -> JSONResponse:
@@ -71,6 +87,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
         problem = Problem(400, "invalid-request", "Ungültige Anfrage", detail=fields or None)
         return await on_problem(request, problem)
 
+    app.include_router(build_clock_api(deadlines))
     app.include_router(build_api(portal))
     app.include_router(build_web(portal))
     install_faults(app, FaultState(config.faults, config.seed), config.admin_token, html=False)

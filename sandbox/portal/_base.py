@@ -7,7 +7,10 @@ receiver, replies) build on it, each in its own module.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.portal._codes import PROBLEM_BASE
@@ -15,7 +18,15 @@ from sandbox.portal._config import PortalConfig
 from sandbox.portal._keys import KeyMaterial
 from sandbox.portal._store import Store
 
-__all__ = ["PortalBase", "Problem", "insert_event", "is_uuid", "now_iso"]
+__all__ = [
+    "PortalBase",
+    "Problem",
+    "clock_offset",
+    "current_time",
+    "insert_event",
+    "is_uuid",
+    "now_iso",
+]
 
 
 class Problem(Exception):
@@ -42,9 +53,30 @@ class Problem(Exception):
         return out
 
 
+#: How far the portal's clock runs ahead of real time in the current request (set by the app
+#: per request from the portal's `PortalClock`, and by the deadline sweep), so every timestamp
+#: the portal writes follows the clock a test has moved.
+_CLOCK_OFFSET: ContextVar[timedelta] = ContextVar("portal_clock_offset", default=timedelta(0))
+
+
+def current_time(offset: timedelta | None = None) -> datetime:
+    """The portal's time (UTC): real time plus `offset` (default: the current request's)."""
+    return datetime.now(UTC) + (_CLOCK_OFFSET.get() if offset is None else offset)
+
+
+@contextmanager
+def clock_offset(offset: timedelta) -> Iterator[None]:
+    """Run a block with the portal clock `offset` ahead of real time."""
+    token = _CLOCK_OFFSET.set(offset)
+    try:
+        yield
+    finally:
+        _CLOCK_OFFSET.reset(token)
+
+
 def now_iso() -> str:
-    """The current UTC time, ISO 8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The portal's current time (UTC, see `current_time`), ISO 8601 to the second."""
+    return current_time().isoformat(timespec="seconds")
 
 
 def is_uuid(value: Any) -> bool:

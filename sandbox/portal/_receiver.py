@@ -46,7 +46,7 @@ class ReceiverSide(PortalBase):
         """A submitted submission's ciphertext parts and ids."""
         with self.store.transaction() as conn:
             row = self._load(conn, sid)
-        if row["state"] == "incomplete":
+        if row["state"] in ("incomplete", "deleted"):
             raise Problem(404, "submission-not-found", "Einreichung nicht gefunden")
         return {
             "destinationId": row["destination_id"],
@@ -127,6 +127,8 @@ class ReceiverSide(PortalBase):
                 if replay[0] == token.strip():
                     return False
                 raise Problem(409, "event-conflict", "jti wurde bereits verwendet")
+            if row["state"] == "deleted":  # past its deadline: the event log is all that is left
+                raise Problem(404, "submission-not-found", "Einreichung wurde gelöscht")
             if row["state"] == "incomplete":
                 raise Problem(409, "submission-state-invalid", "Einreichung ist nicht abgesendet")
             if event_type == EVENT_ACCEPT:

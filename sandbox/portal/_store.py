@@ -1,7 +1,8 @@
 """SQLite persistence of the portal (stdlib sqlite3, one connection behind a lock).
 
 The portal holds ciphertext and ids only; replies from the authority are kept as sent so the
-citizen's status page can offer them for download.
+citizen's status page can offer them for download. `deadline_notices` remembers which deadline
+mail went out for which submission, so each is sent once (see `sandbox.portal._deadlines`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ CREATE TABLE IF NOT EXISTS events (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_case ON events(case_id, seq);
+CREATE TABLE IF NOT EXISTS deadline_notices (
+    submission_id TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (submission_id, level)
+);
 CREATE TABLE IF NOT EXISTS replies (
     reply_id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL,

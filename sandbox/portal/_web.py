@@ -28,6 +28,7 @@ STATE_LABELS = {
     "submitted": "Eingereicht – wird bearbeitet",
     "accepted": "Angenommen",
     "rejected": "Abgelehnt",
+    "deleted": "Gelöscht (Aufbewahrungsfrist abgelaufen)",
 }
 
 _env = Environment(

@@ -38,6 +38,7 @@ from connectors.portal import (
     verify_callback,
 )
 from connectors.portal._crypto import build_set
+from connectors.records import RulesBroken
 from sandbox._common import serve_in_thread
 from sandbox.portal import SenderClient, encrypt_part
 from tests.fixtures.portal import PortalHandle
@@ -185,24 +186,50 @@ def test_listed_breed_with_pdf_certificate(
     assert portal.submission(ref["submissionId"])["state"] == "accepted"
 
 
-def test_listed_breed_without_certificate_is_rejected_once(
+def test_listed_breed_without_certificate_is_accepted_then_refused_by_letter(
     portal: PortalHandle, sender: SenderClient, client: PortalClient
 ) -> None:
+    """A missing insurance certificate is a business rule, not a technical problem: the
+    receipt is accept-submission, never reject-submission; the record is there for the letter."""
     ref = sender.submit_application(listed("PITB"))
+    sid, case_id = ref["submissionId"], ref["caseId"]
+    received = client.fetch(sid)
+    with pytest.raises(RulesBroken) as info:
+        received.record(today=TODAY)
+    exc = info.value
+    assert exc.code == "insurance-missing" and "Pitbull-Terrier" in exc.message
+    assert exc.record is not None and exc.record.reference == sid
+
+    result = client.accept(received)
+    assert result.created and result.event_type == ACCEPT
+    counts = portal.submission(sid)["eventCounts"]
+    assert portal.submission(sid)["state"] == "accepted"
+    assert counts.get("reject-submission", 0) == 0
+    assert all("problems" not in e.payload for e in client.events(case_id))
+
+
+def test_invalid_data_is_rejected_once_with_all_problems(
+    portal: PortalHandle, sender: SenderClient, client: PortalClient
+) -> None:
+    bad = copy.deepcopy(DATA)
+    bad["sepaMandate"]["iban"] = "DE02120300000000202052"  # a business rule: not sent
+    bad["owner"]["postalCode"] = "00999"
+    del bad["owner"]["city"]
+    ref = sender.submit_application(bad)
     sid, case_id = ref["submissionId"], ref["caseId"]
     received = client.fetch(sid)
     with pytest.raises(SubmissionInvalid) as info:
         received.record(today=TODAY)
     exc = info.value
-    assert exc.code == "insurance-missing"
+    assert sorted(exc.codes) == ["field-missing", "postcode-invalid"]
     assert (exc.submission_id, exc.case_id) == (sid, case_id)
+    assert {p.type for p in exc.problems} == {PROBLEM_BASE + "schema-violation"}
 
     result = client.reject(sid, case_id, exc.problems)
     assert result.created and result.event_type == REJECT
     assert portal.submission(sid)["state"] == "rejected"
     stored = client.events(case_id)[-1]
     assert stored.payload["problems"] == [p.as_dict() for p in exc.problems]
-    assert "Pitbull-Terrier" in stored.payload["problems"][0]["detail"]
 
     again = client.reject(sid, case_id, exc.problems)
     assert not again.created and again.set_token == result.set_token
@@ -211,20 +238,6 @@ def test_listed_breed_without_certificate_is_rejected_once(
     with pytest.raises(ReviewRequired) as conflict:  # accepting what is rejected needs a human
         client.accept(received)
     assert conflict.value.code == "portal-decision-conflict"
-
-
-def test_invalid_data_is_rejected_with_all_problems(
-    portal: PortalHandle, sender: SenderClient, client: PortalClient
-) -> None:
-    bad = copy.deepcopy(DATA)
-    bad["sepaMandate"]["iban"] = "DE02120300000000202052"
-    bad["owner"]["postalCode"] = "00999"
-    ref = sender.submit_application(bad)
-    with pytest.raises(SubmissionInvalid) as info:
-        client.fetch(ref["submissionId"]).record(today=TODAY)
-    assert sorted(info.value.codes) == ["iban-checksum", "postcode-invalid"]
-    client.reject(ref["submissionId"], ref["caseId"], info.value.problems)
-    assert portal.submission(ref["submissionId"])["state"] == "rejected"
 
 
 # --- broken submissions: the sender's problem, a BusinessRuleError with a FIT-Connect problem --
@@ -467,9 +480,10 @@ def test_logs_carry_ids_not_personal_data(sender: SenderClient, client: PortalCl
         received = client.fetch(good_ref["submissionId"])
         received.record(today=TODAY)
         client.accept(received)
-        with pytest.raises(SubmissionInvalid) as info:
-            client.fetch(bad_ref["submissionId"]).record(today=TODAY)
-        client.reject(bad_ref["submissionId"], bad_ref["caseId"], info.value.problems)
+        bad_received = client.fetch(bad_ref["submissionId"])
+        with pytest.raises(RulesBroken):
+            bad_received.record(today=TODAY)
+        client.accept(bad_received)
     text = json.dumps(events, default=str, ensure_ascii=False)
     assert good_ref["submissionId"] in text and "iban-checksum" in text
     for personal in ("Jürgen", "Weiß", "Hauptstraße", "DE0212030000000020205", "276098106543210"):

@@ -1,4 +1,10 @@
-"""The DogTaxApplication record: valid data kept exactly, each rule refused in plain German."""
+"""The DogTaxApplication record: valid data kept exactly, each rule refused in plain German.
+
+Two kinds of refusal: what the submission schema states (types, required fields, patterns) is a
+technical `SubmissionInvalid` with FIT-Connect problems for reject-submission; a broken business
+rule (IBAN check digits, ages, the breed list, the insurance certificate) is a `RulesBroken`
+that still carries the record, for the rejection letter.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 import pytest
 
 from amtsbote import BusinessRuleError
-from connectors.records import PROBLEM_BASE, SubmissionInvalid
+from connectors.records import PROBLEM_BASE, TITLES, RulesBroken, SubmissionInvalid
 from connectors.records.hundesteuer import DogTaxApplication, parse_application
 
 TODAY = date(2026, 11, 22)
@@ -53,9 +59,23 @@ def parse(d: dict[str, Any], **kw: Any) -> DogTaxApplication:
 
 
 def refused(d: dict[str, Any], **kw: Any) -> SubmissionInvalid:
+    """A technical refusal: every problem of a documented FIT-Connect type."""
     with pytest.raises(SubmissionInvalid) as info:
         parse(d, **kw)
+    for p in info.value.problems:
+        assert p.type.removeprefix(PROBLEM_BASE) in TITLES
     return info.value
+
+
+def broken(d: dict[str, Any], **kw: Any) -> RulesBroken:
+    """A business refusal: never a `SubmissionInvalid`, and the record is there for the letter."""
+    with pytest.raises(RulesBroken) as info:
+        parse(d, **kw)
+    exc = info.value
+    assert not isinstance(exc, SubmissionInvalid)
+    assert isinstance(exc.record, DogTaxApplication)
+    assert exc.record.reference == "sub-1"
+    return exc
 
 
 def test_valid_application_parses_with_camel_case_aliases() -> None:
@@ -124,12 +144,20 @@ def test_bad_names_are_refused(value: str, code: str) -> None:
     assert exc.message.startswith("Familienname: ")
 
 
-def test_bad_iban_checksum_has_clear_german_message() -> None:
-    exc = refused(data(sepaMandate__iban="DE02120300000000202052"))
+def test_bad_iban_checksum_is_a_business_rule_with_clear_german_reason() -> None:
+    exc = broken(data(sepaMandate__iban="de02 1203 0000 0000 2020 52"))
     assert isinstance(exc, BusinessRuleError)
     assert exc.code == "iban-checksum"
     assert exc.field == "sepaMandate.iban"
     assert exc.message == "IBAN: Die IBAN ist ungültig (Prüfziffer falsch)."
+    assert exc.reasons() == [("IBAN", "Die IBAN ist ungültig (Prüfziffer falsch).")]
+    # the record as entered (compact, upper case), to address the letter and file it
+    assert exc.record.sepa_mandate.iban == "DE02120300000000202052"
+    assert exc.record.owner.family_name == "Weiß"
+
+
+def test_schema_problem_has_documented_shape() -> None:
+    exc = refused(data(owner__postalCode="4462"))
     (p,) = exc.problems
     assert p.type == PROBLEM_BASE + "schema-violation"
     assert p.instance == "data"
@@ -151,7 +179,11 @@ def test_iban_with_spaces_is_normalised() -> None:
     [("DE0212030000000020205", "iban-length"), ("XX02120300000000202051", "iban-country")],
 )
 def test_other_iban_errors(iban: str, code: str) -> None:
-    assert refused(data(sepaMandate__iban=iban)).code == code
+    assert broken(data(sepaMandate__iban=iban)).code == code
+
+
+def test_missing_iban_is_technical() -> None:
+    assert refused(data(sepaMandate__iban="  ")).code == "iban-missing"
 
 
 @pytest.mark.parametrize(
@@ -164,7 +196,11 @@ def test_other_iban_errors(iban: str, code: str) -> None:
     ],
 )
 def test_bad_chip_numbers(chip: str, code: str) -> None:
-    exc = refused(data(dog__chipNumber=chip))
+    with pytest.raises((SubmissionInvalid, RulesBroken)) as info:
+        parse(data(dog__chipNumber=chip))
+    exc = info.value
+    # the pattern is the schema's; a plausible country or manufacturer code is a rule
+    assert isinstance(exc, RulesBroken) == (code == "chip-implausible")
     assert exc.code == code and exc.field == "dog.chipNumber"
     assert "Chipnummer" in exc.message
 
@@ -200,7 +236,8 @@ def test_bad_email(email: str) -> None:
     ],
 )
 def test_implausible_dates(changes: dict[str, str], code: str, field: str) -> None:
-    exc = refused(data(**changes))
+    # a date that is no date breaks the schema; an implausible one is a business rule
+    exc = refused(data(**changes)) if code == "date-invalid" else broken(data(**changes))
     assert (exc.code, exc.field) == (code, field)
 
 
@@ -213,21 +250,42 @@ def test_owned_since_within_a_month_ahead_is_fine() -> None:
 
 
 def test_unknown_breed() -> None:
-    exc = refused(data(dog__breed="WOLF"))
+    exc = broken(data(dog__breed="WOLF"))
+    assert exc.record.dog.breed_name == "WOLF"
     assert exc.code == "breed-unknown"
     assert exc.message == "Rasse: Die Rasse ist nicht in der Rassenliste enthalten."
 
 
 def test_listed_breed_needs_insurance_certificate() -> None:
-    exc = refused(data(dog__breed="ROTT"))
+    exc = broken(data(dog__breed="ROTT"))
     assert exc.code == "insurance-missing"
-    assert exc.problems[0].type == PROBLEM_BASE + "missing-attachment"
+    assert exc.findings[0].field == "attachments"
+    assert exc.record.dog.is_listed and not exc.record.has_insurance_certificate
     assert "Rottweiler" in exc.message and "Haftpflichtversicherung" in exc.message
     app = parse(data(dog__breed="ROTT"), has_insurance_certificate=True)
     assert app.dog.is_listed and app.dog.breed_name == "Rottweiler"
 
 
-def test_all_problems_are_listed_at_once() -> None:
+def test_all_business_rules_are_listed_at_once() -> None:
+    exc = broken(
+        data(
+            owner__birthDate="2015-01-01",
+            sepaMandate__iban="DE02120300000000202052",
+            dog__breed="ROTT",
+        )
+    )
+    assert sorted(exc.codes) == ["iban-checksum", "insurance-missing", "owner-too-young"]
+    assert exc.message.startswith("Der Antrag enthält mehrere Fehler:")
+    assert [label for label, _ in exc.reasons()] == [
+        "Geburtsdatum der Halterin/des Halters",
+        "IBAN",
+        None,
+    ]
+
+
+def test_schema_problems_win_over_business_rules() -> None:
+    """A submission that breaks the schema is rejected technically; its business findings
+    are not sent (the sender must fix the data first)."""
     exc = refused(
         data(
             owner__postalCode="00123",
@@ -236,16 +294,10 @@ def test_all_problems_are_listed_at_once() -> None:
             dog__chipNumber="1",
         )
     )
-    assert sorted(exc.codes) == [
-        "chip-format",
-        "field-missing",
-        "iban-checksum",
-        "postcode-invalid",
-    ]
+    assert sorted(exc.codes) == ["chip-format", "field-missing", "postcode-invalid"]
     assert {p.field for p in exc.problems} == {
         "owner.postalCode",
         "owner.city",
-        "sepaMandate.iban",
         "dog.chipNumber",
     }
     assert exc.message.startswith("Der Antrag enthält mehrere Fehler:")

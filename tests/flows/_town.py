@@ -13,12 +13,19 @@ from tests.flows.conftest import Musterstadt
 EXPECTED = {
     "valid": "done",
     "script-in-name": "done",  # markup is text: entered and shown as text, never run
+    # business rules: accepted at the portal (the receipt is technical), refused by letter
     "invalid-iban": "rejected",
     "listed-breed-without-insurance": "rejected",
     "future-birth-date": "rejected",
     "duplicate": "rejected",  # the same dog again: the back office refuses; a rejection letter
     "moved-owner": "klaerfall",  # same person, other address than in the back office
 }
+
+
+#: Kinds that are technically sound but break a business rule: never a reject-submission.
+BUSINESS_REFUSALS = frozenset(
+    {"invalid-iban", "listed-breed-without-insurance", "future-birth-date"}
+)
 
 
 def moved_owner(app: GeneratedApplication, rng: random.Random) -> GeneratedApplication:

@@ -2,8 +2,10 @@
 
 Checks what an auditor would: every intact application is received (accepted at the portal)
 and becomes a work item; every valid one is in the back office exactly once, archived and
-answered with its notice; a technically broken one is rejected at the portal with its reason,
-a refused one gets an Ablehnungsbescheid; the Klärfall waits in the Prefect UI — its form
+answered with its notice; a technically broken one is rejected at the portal with its reason;
+one that breaks a business rule (a wrong IBAN, a missing insurance certificate) is accepted at
+the portal, becomes a work item and gets an Ablehnungsbescheid, as does one the back office
+refuses; the Klärfall waits in the Prefect UI — its form
 showing no personal data — and is finished by the clerk's decision; a rerun changes nothing;
 the audit chain verifies.
 """
@@ -25,7 +27,7 @@ from amtsbote.store import WorkItemStore
 from flows.engine import BatchParams
 from flows.hundesteuer import hundesteuer
 from tests.fixtures.prefect import PrefectServer
-from tests.flows._town import EXPECTED, seed_batch
+from tests.flows._town import BUSINESS_REFUSALS, EXPECTED, seed_batch
 from tests.flows.conftest import Musterstadt
 from tests.reliability._support import check_exactly_once
 
@@ -103,12 +105,17 @@ def test_batch_end_to_end_exactly_once(
     assert outcomes == expected
     check_exactly_once(town, expected).assert_ok()
     store = WorkItemStore.from_settings()
+    business = {s.ref["submissionId"] for s in seeded if s.label in BUSINESS_REFUSALS}
+    assert business, "the batch holds business refusals"
     for sid, outcome in expected.items():
         item = store.get("hundesteuer", sid)
         technical = _by_sid(town.portal.export())[sid]["state"] == "rejected"
         assert (item is None) == technical, sid  # broken ones never become work items
         if item is not None:
             assert item.state.value == outcome
+        if sid in business:  # a letter, never a technical rejection
+            assert not technical and item is not None and item.state.value == "rejected", sid
+            assert item.error_code, sid
         if outcome == "klaerfall":
             run = _human_run(sid)
             assert run is not None and "klaerfall" in run.tags

@@ -29,6 +29,7 @@ from bots.steuer.pages import LoginPage
 from connectors.archive import EakteClient, EakteSettings
 from connectors.documents import FieldMapping, read_form
 from connectors.einvoice import parse_invoice, read_invoice
+from connectors.records import PROBLEM_BASE, TITLES
 from flows.engine import BatchParams
 from flows.hundesteuer import hundesteuer
 from sandbox.portal._crypto import encrypt_part
@@ -64,15 +65,18 @@ class Filing:
 class Case:
     """One bad (or odd) submission and what must become of it.
 
-    ``outcome`` (the portal's state): ``accepted`` (entered unchanged), ``rejected`` (rejected
-    at receipt with ``code``: never a work item), ``letter`` (received, then refused by the back
-    office: an Ablehnungsbescheid), or ``refused`` (the portal itself turned the sender away
-    with a 4xx problem; nothing reaches the flow).
+    ``outcome`` (the portal's state): ``accepted`` (entered unchanged), ``rejected`` (a
+    technical problem: reject-submission at receipt with ``code`` and the documented FIT-Connect
+    problem type ``kind``; never a work item), ``letter`` (technically sound, so accepted at
+    the portal, then refused by letter for the business rule ``code``: an Ablehnungsbescheid,
+    never a reject-submission), or ``refused`` (the portal itself turned the sender away with
+    a 4xx problem; nothing reaches the flow).
     """
 
     build: Callable[[dict[str, Any], Any], Filing]
     outcome: str
     code: str | None = None
+    kind: str | None = None  # the FIT-Connect problem type of a technical rejection
     unchanged: tuple[str, ...] = ()  # "owner.givenName" …: must arrive exactly in the back office
 
 
@@ -158,19 +162,25 @@ SVG = '"><svg onload="window.__pwned = 1">'
 CASES: dict[str, Case] = {
     # -- transport and crypto ---------------------------------------------------------------
     "broken-jwe-ciphertext": Case(
-        _raw("data", lambda ctx, d: _flip_ciphertext(_jwe_of(ctx, b'{"a": 1}'))), "rejected"
+        _raw("data", lambda ctx, d: _flip_ciphertext(_jwe_of(ctx, b'{"a": 1}'))),
+        "rejected",
+        kind="encryption-issue",
     ),
-    "jwe-for-another-key": Case(_raw("data", _wrong_key_jwe), "rejected"),
+    "jwe-for-another-key": Case(_raw("data", _wrong_key_jwe), "rejected", kind="encryption-issue"),
     "jwe-not-base64": Case(
         _raw("data", lambda ctx, d: ".".join(_jwe_of(ctx, b"{}").split(".")[:3] + ["%%", "x"])),
         "refused",
     ),
     "jwe-with-3-segments": Case(_raw("data", lambda ctx, d: "a.b.c"), "refused"),
     "metadata-broken": Case(
-        _raw("metadata", lambda ctx, d: _flip_ciphertext(_jwe_of(ctx, b"{}"))), "rejected"
+        _raw("metadata", lambda ctx, d: _flip_ciphertext(_jwe_of(ctx, b"{}"))),
+        "rejected",
+        kind="encryption-issue",
     ),
     "data-hash-mismatch": Case(
-        lambda d, ctx: Filing(d, knobs={"tamper_metadata": _wrong_hash}), "rejected"
+        lambda d, ctx: Filing(d, knobs={"tamper_metadata": _wrong_hash}),
+        "rejected",
+        kind="hash-mismatch",
     ),
     "attachment-hash-mismatch": Case(
         lambda d, ctx: Filing(
@@ -188,7 +198,9 @@ CASES: dict[str, Case] = {
     ),
     # -- schema -----------------------------------------------------------------------------
     "other-schema-uri": Case(
-        lambda d, ctx: Filing(d, knobs={"tamper_metadata": _other_schema}), "rejected"
+        lambda d, ctx: Filing(d, knobs={"tamper_metadata": _other_schema}),
+        "rejected",
+        kind="unsupported-schema",
     ),
     "data-not-json": Case(
         lambda d, ctx: Filing(None, knobs={"data_bytes": "{owner: Jürgen".encode()}), "rejected"
@@ -197,7 +209,7 @@ CASES: dict[str, Case] = {
         lambda d, ctx: Filing(None, knobs={"data_bytes": b"[1, 2]"}), "rejected"
     ),
     "data-empty-object": Case(lambda d, ctx: Filing({}), "rejected"),
-    "owner-missing": Case(_drop("owner"), "rejected"),
+    "owner-missing": Case(_drop("owner"), "rejected", kind="schema-violation"),
     "given-name-missing": Case(_drop("owner.givenName"), "rejected"),
     "birth-date-missing": Case(_drop("owner.birthDate"), "rejected"),
     "chip-number-missing": Case(_drop("dog.chipNumber"), "rejected"),
@@ -209,15 +221,23 @@ CASES: dict[str, Case] = {
     "iban-as-number": Case(_set("sepaMandate.iban", 12030000), "rejected"),
     "birth-date-german-format": Case(_set("owner.birthDate", "01.04.1980"), "rejected"),
     "birth-date-impossible": Case(_set("owner.birthDate", "1980-02-30"), "rejected"),
-    "postal-code-4-digits": Case(_set("owner.postalCode", "4462"), "rejected"),
+    "postal-code-4-digits": Case(
+        _set("owner.postalCode", "4462"), "rejected", "postcode-invalid", "schema-violation"
+    ),
     "chip-number-too-short": Case(_set("dog.chipNumber", "27609810"), "rejected"),
-    "unknown-breed-code": Case(_set("dog.breed", "WOLF"), "rejected"),
+    # -- business rules: technically sound, so accepted, then refused by letter ------------
+    "unknown-breed-code": Case(_set("dog.breed", "WOLF"), "letter", "breed-unknown"),
     "email-without-at": Case(_set("owner.email", "juergen.example.org"), "rejected"),
-    "iban-checksum-wrong": Case(_set("sepaMandate.iban", "DE03120300000000202051"), "rejected"),
+    "iban-checksum-wrong": Case(
+        _set("sepaMandate.iban", "DE03120300000000202051"), "letter", "iban-checksum"
+    ),
     "empty-family-name": Case(_set("owner.familyName", ""), "rejected"),
-    "dog-born-in-future": Case(_set("dog.birthDate", "2999-01-01"), "rejected"),
+    "dog-born-in-future": Case(_set("dog.birthDate", "2999-01-01"), "letter", "date-in-future"),
+    "owner-under-age": Case(_set("owner.birthDate", "2015-01-01"), "letter", "owner-too-young"),
     # -- attachments ------------------------------------------------------------------------
-    "listed-breed-without-insurance": Case(lambda d, ctx: _listed(d, []), "rejected"),
+    "listed-breed-without-insurance": Case(
+        lambda d, ctx: _listed(d, []), "letter", "insurance-missing"
+    ),
     "large-pdf-attachment": Case(
         lambda d, ctx: _listed(d, [("v.pdf", "application/pdf", _big_pdf(150_000))]), "accepted"
     ),
@@ -373,12 +393,24 @@ def test_bad_submission(batch: Batch, name: str) -> None:
         assert sub["state"] == "accepted" and not cases and len(sub["replies"]) == 1, name
         assert batch.drained.outcomes[sid] == "rejected"
         assert sub["eventCounts"].get("reject-submission", 0) == 0
+        assert reject_problems(batch.town, case_id) == []
+        if case.code:
+            assert batch.drained.codes[sid] == case.code
         return
     assert sub["state"] == case.outcome, (name, batch.drained.codes.get(sid))
     if case.outcome == "rejected":
         assert not cases
         problems = reject_problems(batch.town, case_id)
         assert problems and all(p["detail"] and p["title"] for p in problems)
+        # only documented problem types, each naming the part it concerns
+        for p in problems:
+            assert p["type"].startswith(PROBLEM_BASE), p
+            assert p["type"].removeprefix(PROBLEM_BASE) in TITLES, p
+            assert p["instance"] in {"metadata", "data"} or p["instance"].startswith(
+                "attachment:"
+            ), p
+        if case.kind:
+            assert case.kind in {p["type"].removeprefix(PROBLEM_BASE) for p in problems}
         if case.code:
             assert batch.drained.codes[sid] == case.code
         return
