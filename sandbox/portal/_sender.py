@@ -3,6 +3,10 @@
 The HTML form and the sender API both run through these methods, so a form submission is
 indistinguishable from an API one. A submit notifies the receiver's callback URL (HMAC-signed,
 in a background thread) when one is configured.
+
+The service's own events are SETs naming the SET payload schema (``$schema``); the
+``submit-submission`` event carries the authentication tags of the parts as submitted, so the
+receiver can check that what it decrypted is what the sender sent.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import httpx
 from sandbox.portal._base import PortalBase, Problem, insert_event, is_uuid, now_iso
 from sandbox.portal._codes import EVENT_CREATE, EVENT_SUBMIT, HUNDESTEUER_SERVICE
 from sandbox.portal._config import PortalConfig
-from sandbox.portal._crypto import jwe_header, sign_set
+from sandbox.portal._crypto import SET_SCHEMA, auth_tag, jwe_header, sign_set
 from sandbox.portal._keys import KeyMaterial
 from sandbox.portal._store import Store
 
@@ -40,15 +44,23 @@ class SenderSide(PortalBase):
         self.callback_stats = {"sent": 0, "failed": 0}
         self._callback_threads: list[threading.Thread] = []
 
-    def _portal_event(self, conn: Any, sid: str, case_id: str, event: str) -> None:
+    def _portal_event(
+        self,
+        conn: Any,
+        sid: str,
+        case_id: str,
+        event: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
         jti = str(uuid.uuid4())
         claims = {
+            "$schema": SET_SCHEMA,
             "jti": jti,
             "iss": self.config.issuer,
             "iat": int(time.time()),
             "sub": f"submission:{sid}",
             "txn": f"case:{case_id}",
-            "events": {event: {}},
+            "events": {event: payload or {}},
         }
         insert_event(
             conn, case_id, sid, event, jti, sign_set(claims, self.keys.portal_signing_private)
@@ -135,7 +147,9 @@ class SenderSide(PortalBase):
         if not isinstance(body, dict):
             raise Problem(400, "invalid-request", "JSON-Objekt erwartet")
         metadata = self._check_jwe(body.get("encryptedMetadata"), "encryptedMetadata")
-        data = self._check_jwe(body.get("encryptedData"), "encryptedData")
+        # encryptedData is optional in v1: a submission may carry attachments only
+        raw_data = body.get("encryptedData")
+        data = None if raw_data is None else self._check_jwe(raw_data, "encryptedData")
         with self.store.transaction() as conn:
             row = self._load(conn, sid)
             ref = {
@@ -149,9 +163,9 @@ class SenderSide(PortalBase):
                     return ref, False
                 raise Problem(409, "submission-state-invalid", "Einreichung ist bereits abgesendet")
             present = {
-                r["attachment_id"]
+                r["attachment_id"]: auth_tag(r["jwe"])
                 for r in conn.execute(
-                    "SELECT attachment_id FROM attachments WHERE submission_id = ?", (sid,)
+                    "SELECT attachment_id, jwe FROM attachments WHERE submission_id = ?", (sid,)
                 )
             }
             missing = [a for a in json.loads(row["announced"]) if a not in present]
@@ -170,7 +184,13 @@ class SenderSide(PortalBase):
                 " submitted_at=?, submitted_seq=? WHERE submission_id=?",
                 (metadata, data, now_iso(), next_seq, sid),
             )
-            self._portal_event(conn, sid, row["case_id"], EVENT_SUBMIT)
+            tags: dict[str, Any] = {"metadata": auth_tag(metadata)}
+            if data is not None:
+                tags["data"] = auth_tag(data)
+            tags["attachments"] = present
+            self._portal_event(
+                conn, sid, row["case_id"], EVENT_SUBMIT, {"authenticationTags": tags}
+            )
         log.info("submission submitted sid=%s", sid)
         self._notify(ref)
         return ref, True
