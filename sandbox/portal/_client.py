@@ -40,6 +40,7 @@ class SenderClient:
         destination_id: The destination to file to (the Steueramt by default).
         timeout: HTTP timeout in seconds.
         compress_share: Share of parts sealed with ``zip: "DEF"`` (see `seal_submission`).
+        trust_anchor: PEM certificate the destination key's ``x5c`` chain must lead to.
     """
 
     def __init__(
@@ -51,9 +52,11 @@ class SenderClient:
         destination_id: str = DEFAULT_DESTINATION_ID,
         timeout: float = 10.0,
         compress_share: float = DEFAULT_COMPRESS_SHARE,
+        trust_anchor: bytes | None = None,
     ) -> None:
         self.destination_id = destination_id
         self.compress_share = compress_share
+        self.trust_anchor = trust_anchor
         self._client_id = client_id
         self._client_secret = client_secret
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
@@ -164,6 +167,7 @@ class SenderClient:
             self.encryption_key(),
             tamper_metadata=tamper_metadata,
             compress_share=self.compress_share,
+            trust_anchor=self.trust_anchor,
         )
         raw = dict(raw_parts or {})
         ref = self.request(

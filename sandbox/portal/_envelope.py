@@ -20,6 +20,7 @@ from typing import Any
 
 from sandbox.portal._codes import HUNDESTEUER_SCHEMA_URI
 from sandbox.portal._crypto import check_wrap_key, encrypt_part, sha512_hex
+from sandbox.portal._pki import verify_x5c
 
 __all__ = [
     "DEFAULT_COMPRESS_SHARE",
@@ -96,6 +97,7 @@ def seal_submission(
     schema_uri: str = HUNDESTEUER_SCHEMA_URI,
     tamper_metadata: Callable[[dict[str, Any]], None] | None = None,
     compress_share: float = DEFAULT_COMPRESS_SHARE,
+    trust_anchor: bytes | None = None,
 ) -> SealedSubmission:
     """Encrypt data, attachments and metadata to the destination's key.
 
@@ -107,11 +109,15 @@ def seal_submission(
         tamper_metadata: Test hook: changes the metadata dict in place before it is encrypted
             (e.g. a wrong hash), so tests can build submissions a receiver must refuse.
         compress_share: Share of parts sealed with ``zip: "DEF"`` (0 never, 1 always).
+        trust_anchor: PEM certificate the key's ``x5c`` chain must lead to (checked if given).
 
     Raises:
-        ValueError: `public_jwk` is not a key to encrypt to (see `check_wrap_key`).
+        ValueError: `public_jwk` is not a key to encrypt to (see `check_wrap_key`), or its
+            certificate chain does not lead to `trust_anchor`.
     """
     check_wrap_key(public_jwk)
+    if trust_anchor is not None:
+        verify_x5c(public_jwk, trust_anchor)
     ids = [str(uuid.uuid4()) for _ in attachments]
     parts = [
         (aid, fn, mime, content) for aid, (fn, mime, content) in zip(ids, attachments, strict=True)

@@ -11,6 +11,9 @@ makes a new key the published one (``encryption``, the destination's ``encryptio
 moves the old one to ``previousEncryption``: its public half stays retrievable by kid and the
 receiver keeps the private half, so submissions already encrypted to it still open.
 `retire_encryption` drops an old key once no submission uses it any more.
+
+Every published encryption key carries an ``x5c`` chain issued by the sandbox test CA
+(`sandbox.portal._pki`), so a sender can check it against ``trust-anchor.pem``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import RSAKey
+
+from sandbox.portal._pki import TestCA, load_or_create_ca
 
 __all__ = ["KeyMaterial", "load_or_create_keys", "retire_encryption", "rotate_encryption"]
 
@@ -75,15 +80,21 @@ def _write_private(path: Path, content: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _material(receiver: dict[str, Any], portal: dict[str, Any]) -> KeyMaterial:
+def _certified(jwk: dict[str, Any], ca: TestCA) -> dict[str, Any]:
+    pub = _public(jwk, ["wrapKey"])
+    pub["x5c"] = ca.x5c(pub, f"Zustellpunkt-Verschlüsselung {pub['kid'][:16]}")
+    return pub
+
+
+def _material(receiver: dict[str, Any], portal: dict[str, Any], ca: TestCA) -> KeyMaterial:
     return KeyMaterial(
-        encryption_public=_public(receiver["encryption"], ["wrapKey"]),
+        encryption_public=_certified(receiver["encryption"], ca),
         receiver_signing_public=_public(receiver["signing"], ["verify"]),
         portal_signing_private=portal["signing"],
         portal_signing_public=_public(portal["signing"], ["verify"]),
         receiver_private=receiver,
         encryption_previous=tuple(
-            _public(k, ["wrapKey"]) for k in receiver.get("previousEncryption") or []
+            _certified(k, ca) for k in receiver.get("previousEncryption") or []
         ),
     )
 
@@ -111,7 +122,7 @@ def load_or_create_keys(data_dir: Path, key_size: int) -> KeyMaterial:
     else:
         portal = {"signing": _generate(key_size, "PS512", "sig")}
         _write_private(portal_file, portal)
-    return _material(receiver, portal)
+    return _material(receiver, portal, load_or_create_ca(data_dir, key_size))
 
 
 def rotate_encryption(data_dir: Path, key_size: int, keys: KeyMaterial) -> KeyMaterial:
@@ -123,7 +134,8 @@ def rotate_encryption(data_dir: Path, key_size: int, keys: KeyMaterial) -> KeyMa
     ]
     receiver["encryption"] = _generate(key_size, "RSA-OAEP-256", "enc")
     _write_private(data_dir / RECEIVER_KEYS_FILE, receiver)
-    return _material(receiver, {"signing": keys.portal_signing_private})
+    ca = load_or_create_ca(data_dir, key_size)
+    return _material(receiver, {"signing": keys.portal_signing_private}, ca)
 
 
 def retire_encryption(data_dir: Path, kid: str, keys: KeyMaterial) -> KeyMaterial:
@@ -139,4 +151,5 @@ def retire_encryption(data_dir: Path, kid: str, keys: KeyMaterial) -> KeyMateria
         raise KeyError(kid)
     receiver["previousEncryption"] = kept
     _write_private(data_dir / RECEIVER_KEYS_FILE, receiver)
-    return _material(receiver, {"signing": keys.portal_signing_private})
+    ca = load_or_create_ca(data_dir, 2048)  # exists already: the size is not used
+    return _material(receiver, {"signing": keys.portal_signing_private}, ca)

@@ -349,3 +349,35 @@ def test_oauth_errors_are_understood(portal: PortalHandle) -> None:
         data={"grant_type": "password", "client_id": portal.receiver.client_id},
     )
     assert resp.status_code == 400 and resp.json()["error"] == "unsupported_grant_type"
+
+
+# --- x5c: destination keys certified by the sandbox test CA -----------------------------------
+
+
+def test_sender_checks_the_x5c_chain_against_its_trust_anchor(
+    portal: PortalHandle, own: OwnPortal
+) -> None:
+    anchor = (portal.config.data_dir / "trust-anchor.pem").read_bytes()
+    with SenderClient(
+        portal.base_url,
+        portal.sender.client_id,
+        portal.sender.client_secret,
+        destination_id=portal.destination_id,
+        trust_anchor=anchor,
+    ) as trusting:
+        key = trusting.encryption_key()
+        assert len(key["x5c"]) == 2  # leaf, then the CA
+        ref = trusting.submit_application(DATA)
+    assert ref["submissionId"]
+    # another PKI's anchor (the other portal's CA) does not vouch for this key
+    foreign = (own.handle.config.data_dir / "trust-anchor.pem").read_bytes()
+    with pytest.raises(ValueError, match="trust anchor"):
+        seal_submission(b"{}", [], key, trust_anchor=foreign)
+    # a chain lifted onto another key is refused too
+    other = {**key, "n": portal.receiver_keys["signing"]["n"]}
+    with pytest.raises(ValueError, match="another key"):
+        seal_submission(b"{}", [], other, trust_anchor=anchor)
+    with pytest.raises(ValueError, match="no x5c"):
+        seal_submission(
+            b"{}", [], {k: v for k, v in key.items() if k != "x5c"}, trust_anchor=anchor
+        )
