@@ -20,7 +20,10 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, Final
 
+from pydantic import SecretStr
+
 from amtsbote import ApplicationError, get_logger
+from connectors.portal._callbacks import check_callback_url
 from connectors.portal._crypto import EVENT_BASE, PartError, auth_tag, decrypt_part, verify_hash
 from connectors.portal._eventlog import EventLog
 from connectors.portal._models import (
@@ -69,6 +72,25 @@ class Inbox(EventLog):
         if not isinstance(body, dict):
             raise ApplicationError("Unerwartete Antwort des Portals.", code="portal-bad-response")
         return body
+
+    def register_callback(self, url: str, secret: SecretStr) -> None:
+        """Tell the destination where to call back on new submissions (``PATCH``).
+
+        Args:
+            url: ``https://`` (``http://`` only on loopback, see `check_callback_url`).
+            secret: The HMAC secret the service signs callbacks with (write-only there).
+
+        Raises:
+            ApplicationError: ``portal-callback-url`` for a refused URL, or the portal's answer.
+        """
+        check_callback_url(url)
+        self._send(
+            "PATCH",
+            self._api(f"destinations/{self.settings.destination_id}"),
+            accept=(200, 204),
+            json={"callback": {"url": url, "secret": secret.get_secret_value()}},
+        )
+        log.info("portal.callback_registered", host=url.split("/")[2])
 
     def list_new(self, limit: int | None = None) -> Iterator[SubmissionRef]:
         """The submissions waiting for us, oldest first.

@@ -63,6 +63,13 @@ def build_api(portal: Portal) -> APIRouter:
         auth(authorization, "any")
         return portal.destination(destination_id)
 
+    @router.patch("/v1/destinations/{destination_id}")
+    async def configure_destination(
+        destination_id: str, request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        auth(authorization, RECEIVER)
+        return portal.configure_callback(destination_id, await _json(request))
+
     @router.get("/v1/destinations/{destination_id}/keys/{kid}")
     def key(
         destination_id: str, kid: str, authorization: str | None = Header(default=None)

@@ -231,6 +231,30 @@ class SenderSide(PortalBase):
         self._callback_threads.append(thread)
         thread.start()
 
+    def configure_callback(self, destination_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH /destinations/{id}`` with ``{"callback": {"url", "secret"}}``.
+
+        The secret is write-only (never answered back); a callback without one is refused, as
+        the Self-Service-Portal refuses it. FIT-Connect calls back over HTTPS only; the sandbox
+        also takes ``http://`` on loopback, where tests listen.
+        """
+        self._check_destination(destination_id)
+        callback = body.get("callback") if isinstance(body, dict) else None
+        if not isinstance(callback, dict):
+            raise Problem(400, "invalid-request", "callback {url, secret} erwartet")
+        url, secret = callback.get("url"), callback.get("secret")
+        if not isinstance(url, str) or not isinstance(secret, str) or not secret:
+            raise Problem(400, "invalid-request", "callback.url und callback.secret sind Pflicht")
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        if not (url.startswith("https://") and host) and not (
+            url.startswith("http://") and loopback
+        ):
+            raise Problem(422, "invalid-callback-url", "Callback-URL muss https:// sein")
+        self.callback_url, self.callback_secret = url, secret
+        log.info("callback configured host=%s", host)
+        return {"destinationId": destination_id, "callback": {"url": url}}
+
     def join_callbacks(self, timeout: float = 5.0) -> None:
         """Wait for callbacks in flight (shutdown and tests)."""
         for thread in list(self._callback_threads):
