@@ -35,7 +35,7 @@ JOSE: Final = "application/jose"
 
 
 class Events(EventLog):
-    """The writing half of `PortalClient`: `events`, `accept`, `reject`, `reply`."""
+    """The writing half of `PortalClient`: `accept`, `reject`, `reply` (reads via `EventLog`)."""
 
     def _decision(self, case_id: str, submission_id: str) -> PortalEvent | None:
         for event in self.events(case_id):
