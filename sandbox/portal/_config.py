@@ -19,6 +19,7 @@ class PortalConfig(BaseModel):
         data_dir: Where the SQLite database and the key files live (created if missing).
         key_size: RSA key size of the generated keys; 4096 as in FIT-Connect, 2048 in tests.
         callback_url: Where to POST new-submission callbacks (none if unset).
+        compress_share: Share of parts the citizen form seals with ``zip: "DEF"``.
     """
 
     data_dir: Path = Path("var/sandbox/portal")
@@ -37,3 +38,4 @@ class PortalConfig(BaseModel):
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1)
     key_size: int = Field(4096, ge=2048)
     issuer: str = "https://portal.musterstadt.example"
+    compress_share: float = Field(0.3, ge=0.0, le=1.0)

@@ -30,6 +30,8 @@ from sandbox.portal import (
     create_app,
     encrypt_part,
 )
+from sandbox.portal._crypto import jwe_header
+from sandbox.portal._web import file_application
 from tests.fixtures.portal import PortalHandle, ReceiverAPI
 
 DATA = {
@@ -534,3 +536,18 @@ def test_admin_export_needs_token_and_holds_no_plaintext(portal: PortalHandle) -
     for secret_value in ("Jürgen", "Weiß", "DE02120300000000202051", "276098106543210"):
         assert secret_value not in text
     assert export["counts"]["submitted"] >= 1
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_form_compresses_the_configured_share(tmp_path: Path, share: float) -> None:
+    app = create_app(PortalConfig(data_dir=tmp_path, key_size=2048, compress_share=share))
+    core = app.state.portal
+    file_application(core, DATA, [("nachweis.pdf", "application/pdf", PDF)])
+    with core.store.transaction() as conn:
+        row = conn.execute("SELECT encrypted_metadata, encrypted_data FROM submissions").fetchone()
+        (att,) = conn.execute("SELECT jwe FROM attachments").fetchone()
+    headers = [jwe_header(t) for t in (row[0], row[1], att)]
+    assert [h.get("zip") if h else "broken" for h in headers] == [("DEF" if share else None)] * 3
+    key = json.loads((tmp_path / "receiver-keys.json").read_text())["encryption"]
+    assert json.loads(_decrypt(row[1], key)[1]) == DATA
+    core.store.close()
