@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from amtsbote import ApplicationError, LoginRefused, is_retryable
 from connectors.portal import PortalClient, SubmissionInvalid, verify_callback
 from connectors.portal._crypto import PartError, decrypt_part, jose_header
+from connectors.sources import PortalSource, SourceItem
 from sandbox._common import serve_in_thread
 from sandbox.portal import (
     PortalConfig,
@@ -322,6 +323,15 @@ def test_attachment_only_submission(portal: PortalHandle, sender: SenderClient) 
             received.record()
         assert [p.code for p in info.value.problems] == ["data-missing"]
         assert c.accept(received).created  # the service takes tags without data
+    # stored as a work item and read back, it is still an attachment-only submission
+    source = PortalSource(PortalClient(settings_for(portal)), parse=lambda sub, on: sub.has_data)
+    try:
+        item = source.fetch(SourceItem(ref["submissionId"], {"case_id": ref["caseId"]}))
+        again = source.decode(source.encode(item))
+    finally:
+        source.close()
+    assert item.record is False and again.record is False
+    assert again.attachments[0].content == PDF
 
 
 # --- token endpoint -----------------------------------------------------------------------
