@@ -214,9 +214,7 @@ class Inbox(EventLog):
         data_mime = str(schema.get("mimeType", ""))
         try:
             if enc_data is not None:
-                data, _ = decrypt_part(
-                    enc_data, keys, instance="data", max_plaintext=self._max_part()
-                )
+                data, _ = decrypt_part(enc_data, keys, instance="data")
                 data_hash = verify_hash(data, data_spec.get("hash"), instance="data")
         except PartError as exc:
             problems.append(exc.problem)
@@ -295,9 +293,6 @@ class Inbox(EventLog):
             attachments=[(a.attachment_id, a.size) for a in attachments],
         )
         return received
-
-    def _max_part(self) -> int:
-        return max(self.settings.max_attachment_bytes, 16 * 1024 * 1024)
 
     def _check_submit_tags(
         self, case_id: str, submission_id: str, got: AuthenticationTags

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from joserfc import jwe
 from joserfc.jwk import RSAKey
 from pydantic import SecretStr
 
 from amtsbote import ApplicationError, LoginRefused, is_retryable
-from connectors.portal import PortalClient, SubmissionInvalid, verify_callback
+from connectors.portal import PortalClient, SubmissionInvalid
 from connectors.portal._crypto import PartError, decrypt_part, jose_header
 from connectors.sources import PortalSource, SourceItem
 from sandbox._common import serve_in_thread
@@ -360,74 +359,3 @@ def test_oauth_errors_are_understood(portal: PortalHandle) -> None:
         data={"grant_type": "password", "client_id": portal.receiver.client_id},
     )
     assert resp.status_code == 400 and resp.json()["error"] == "unsupported_grant_type"
-
-
-# --- x5c: destination keys certified by the sandbox test CA -----------------------------------
-
-
-def test_sender_checks_the_x5c_chain_against_its_trust_anchor(
-    portal: PortalHandle, own: OwnPortal
-) -> None:
-    anchor = (portal.config.data_dir / "trust-anchor.pem").read_bytes()
-    with SenderClient(
-        portal.base_url,
-        portal.sender.client_id,
-        portal.sender.client_secret,
-        destination_id=portal.destination_id,
-        trust_anchor=anchor,
-    ) as trusting:
-        key = trusting.encryption_key()
-        assert len(key["x5c"]) == 2  # leaf, then the CA
-        ref = trusting.submit_application(DATA)
-    assert ref["submissionId"]
-    # another PKI's anchor (the other portal's CA) does not vouch for this key
-    foreign = (own.handle.config.data_dir / "trust-anchor.pem").read_bytes()
-    with pytest.raises(ValueError, match="trust anchor"):
-        seal_submission(b"{}", [], key, trust_anchor=foreign)
-    # a chain lifted onto another key is refused too
-    other = {**key, "n": portal.receiver_keys["signing"]["n"]}
-    with pytest.raises(ValueError, match="another key"):
-        seal_submission(b"{}", [], other, trust_anchor=anchor)
-    with pytest.raises(ValueError, match="no x5c"):
-        seal_submission(
-            b"{}", [], {k: v for k, v in key.items() if k != "x5c"}, trust_anchor=anchor
-        )
-
-
-# --- callback registration through the destination ---------------------------------------------
-
-
-def test_callback_is_registered_through_the_destination(own: OwnPortal) -> None:
-    portal = own.handle
-    secret = "ein-eigenes-geheimnis-0123456789abcdef"
-    arrived: list[dict[str, Any]] = []
-    done = threading.Event()
-    app = FastAPI()
-
-    @app.post("/fit-connect/callback")
-    async def callback(request: Request) -> Response:
-        arrived.append(verify_callback(dict(request.headers), await request.body(), secret))
-        done.set()
-        return Response(status_code=200)
-
-    with serve_in_thread(app) as served, PortalClient(settings_for(portal)) as receiver:
-        for refused in ("http://portal.example/callback", "ftp://127.0.0.1/x", "callback"):
-            with pytest.raises(ApplicationError) as info:
-                receiver.register_callback(refused, SecretStr(secret))
-            assert info.value.code == "portal-callback-url"
-        receiver.register_callback(served.base_url + "/fit-connect/callback", SecretStr(secret))
-        with portal.sender_client() as sender:
-            ref = sender.submit_application(DATA)
-        assert done.wait(10)
-    assert arrived[0]["submissions"][0]["submissionId"] == ref["submissionId"]
-    # the service refuses plain http to another host and a callback without a secret itself
-    api = portal.receiver_api()
-    try:
-        url = f"/v1/destinations/{portal.destination_id}"
-        bad_url = {"callback": {"url": "http://portal.example/cb", "secret": "s"}}
-        assert api.http.patch(url, json=bad_url).status_code == 422
-        no_secret = {"callback": {"url": "https://portal.example/cb"}}
-        assert api.http.patch(url, json=no_secret).status_code == 400
-    finally:
-        api.close()
-    portal.set_callback(None)  # leave no callback behind for later tests
