@@ -21,7 +21,9 @@ Errors: `SubmissionInvalid` (a `BusinessRuleError` carrying FIT-Connect `Problem
 in `connectors.records`, re-exported here) for anything wrong in a submission;
 `ApplicationError` when the portal misbehaves; `ReviewRequired` when a decision contradicts
 the portal's state. `verify_callback` checks the portal's HMAC-signed new-submission
-callbacks.
+callbacks; `register_callback` sets the callback URL on the destination.
+
+What follows the published Submission API v1 and what the sandbox does: docs/fit-connect.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 from connectors.portal._callbacks import (
     CallbackRejected,
     ReplayGuard,
+    check_callback_url,
     sign_callback,
     verify_callback,
 )
@@ -72,6 +75,7 @@ __all__ = [
     "ReplyResult",
     "SubmissionInvalid",
     "SubmissionRef",
+    "check_callback_url",
     "from_validation_error",
     "problem",
     "sign_callback",

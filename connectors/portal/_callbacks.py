@@ -6,23 +6,35 @@ HMAC-SHA512 over ``"<timestamp>.<raw body>"`` with the destination's callback se
 callback only says "look now"; the list endpoint stays the source of truth, so a rejected
 callback loses nothing. Still, a forged or replayed one must not reach the flows: it is refused
 with `CallbackRejected` (a `BusinessRuleError`: retrying does not make it valid).
+
+`check_callback_url` is the rule for registering a callback URL on the destination: FIT-Connect
+only calls back over HTTPS, so an ``http://`` URL is refused unless it points at this machine
+(loopback, for a local test setup).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from amtsbote import BusinessRuleError
+from amtsbote import ApplicationError, BusinessRuleError
 
-__all__ = ["CallbackRejected", "ReplayGuard", "sign_callback", "verify_callback"]
+__all__ = [
+    "CallbackRejected",
+    "ReplayGuard",
+    "check_callback_url",
+    "sign_callback",
+    "verify_callback",
+]
 
 CALLBACK_TYPE: Final = (
     "https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions"
@@ -30,6 +42,33 @@ CALLBACK_TYPE: Final = (
 TIMESTAMP_HEADER: Final = "callback-timestamp"
 SIGNATURE_HEADER: Final = "callback-authentication"
 MAX_FUTURE_S: Final = 60
+
+
+def check_callback_url(url: str) -> str:
+    """The URL if the destination may call it back: ``https://``, or ``http://`` on loopback.
+
+    Raises:
+        ApplicationError: ``portal-callback-url`` (a configuration error) for anything else.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _is_loopback(host):
+        return url
+    raise ApplicationError(
+        "Die Callback-URL muss https:// sein (http:// nur für localhost).",
+        code="portal-callback-url",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class CallbackRejected(BusinessRuleError):

@@ -19,8 +19,9 @@ Error translation at this edge (design principle 2):
 Only ids, sizes, hashes and event types are logged; never data contents.
 
 `PortalClient` is one class put together from its parts, one module per concern:
-`_http` (token cache, requests, error mapping), `_inbox` (list, fetch, decrypt, verify),
-`_events` (event log, accept, reject, reply); the values it hands out are in `_models`.
+`_http` (token cache, requests, error mapping), `_eventlog` (paged, verified event log),
+`_inbox` (list, fetch, decrypt, verify, callback registration), `_events` (accept, reject,
+reply); the values it hands out are in `_models`.
 """
 
 from __future__ import annotations

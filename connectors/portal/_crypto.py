@@ -10,6 +10,15 @@ FIT-Connect keys say ``unwrapKey``/``wrapKey``; keys are imported with ``key_ops
 
 Failures of a submission's parts are the *sender's* problem: they become `Problem`s of the
 FIT-Connect types ``encryption-issue``, ``hash-mismatch`` and ``syntax-violation``.
+
+Senders may compress a part before encrypting it (JWE header ``zip: "DEF"``, raw DEFLATE, RFC 7516
+§4.1.3); joserfc's own inflater stops at 250 KiB, far below a scanned certificate, so the
+receiver inflates with its own bound (`decrypt_part`'s ``max_plaintext``) instead: a small
+ciphertext that would inflate to gigabytes is refused, not unpacked.
+
+A receiver holds several private encryption keys during a key rotation (the new one published,
+the old ones kept until no submission uses them): `decrypt_part` picks the key by the JWE's
+``kid``; an unknown ``kid`` is the sender's technical problem (``encryption-issue``).
 """
 
 from __future__ import annotations
@@ -21,16 +30,20 @@ import json
 import re
 import time
 import uuid
+import zlib
+from collections.abc import Mapping
 from typing import Any, Final
 
 from joserfc import jwe, jws
-from joserfc.errors import JoseError
+from joserfc.errors import ExceededSizeError, JoseError
+from joserfc.jwa import JWEZipModel
 from joserfc.jwk import RSAKey
 
 from connectors.records import Problem, problem
 
 __all__ = [
     "EVENT_BASE",
+    "SET_SCHEMA",
     "auth_tag",
     "build_set",
     "decrypt_part",
@@ -45,6 +58,10 @@ JWE_ALG: Final = "RSA-OAEP-256"
 JWE_ENC: Final = "A256GCM"
 SET_ALG: Final = "PS512"
 EVENT_BASE: Final = "https://schema.fitko.de/fit-connect/events/"
+#: The SET payload schema the delivery service validates a SET against when it names one.
+SET_SCHEMA: Final = "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json"
+#: Default bound for one inflated (``zip: "DEF"``) part.
+MAX_PLAINTEXT: Final = 64 * 1024 * 1024
 
 _JWE_REGISTRY = jwe.JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 # joserfc refuses ciphertexts over 64 KiB by default, far less than a scanned certificate: every
@@ -52,6 +69,42 @@ _JWE_REGISTRY = jwe.JWERegistry(algorithms=[JWE_ALG, JWE_ENC])
 # (`PortalSettings.max_attachment_bytes`, checked on the token before decrypting).
 _JWE_REGISTRY.max_ciphertext_length = 1 << 31
 _JWS_REGISTRY = jws.JWSRegistry(algorithms=[SET_ALG])
+
+
+class _BoundedDeflate(JWEZipModel):
+    """``zip: "DEF"`` with an inflate bound of our choosing (raw DEFLATE, RFC 1951)."""
+
+    name = "DEF"
+    description = "DEFLATE"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def compress(self, s: bytes) -> bytes:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        return packer.compress(s) + packer.flush()
+
+    def decompress(self, s: bytes) -> bytes:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        value = inflater.decompress(s, self.limit)
+        if inflater.unconsumed_tail:
+            raise ExceededSizeError(f"inflated part exceeds {self.limit} bytes")
+        return value
+
+
+class _Registry(jwe.JWERegistry):
+    """The pinned JWE algorithms plus ``DEF`` inflated with `_BoundedDeflate`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(algorithms=[JWE_ALG, JWE_ENC, "DEF"])
+        self.max_ciphertext_length = _JWE_REGISTRY.max_ciphertext_length
+        self._zip = _BoundedDeflate(limit)
+
+    def get_zip(self, name: str) -> JWEZipModel:
+        super().get_zip(name)  # the allow-list check
+        return self._zip
+
+
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
@@ -94,62 +147,88 @@ def jose_header(token: str, *, segments: int) -> dict[str, Any] | None:
     return header if isinstance(header, dict) else None
 
 
-def decrypt_part(token: str, key: RSAKey, *, instance: str) -> tuple[bytes, dict[str, Any]]:
-    """Decrypt one part of a submission.
+def _encryption_issue(message: str, instance: str, code: str) -> PartError:
+    return PartError(problem("encryption-issue", message, instance=instance, code=code))
+
+
+def decrypt_part(
+    token: str,
+    keys: RSAKey | Mapping[str, RSAKey],
+    *,
+    instance: str,
+    max_plaintext: int = MAX_PLAINTEXT,
+) -> tuple[bytes, dict[str, Any]]:
+    """Decrypt one part of a submission, inflating it when the header says ``zip: "DEF"``.
 
     Args:
         token: The compact JWE.
-        key: The receiver's private encryption key.
+        keys: The receiver's private encryption keys by ``kid`` (or one key).
         instance: ``"metadata"``, ``"data"`` or ``"attachment:<id>"`` (for the problem).
+        max_plaintext: Refuse a compressed part that inflates beyond this many bytes.
 
     Returns:
         The plaintext and the protected header.
 
     Raises:
-        PartError: ``encryption-issue`` for a malformed token, another algorithm, a key id
-            that is not ours, a wrong key or tampered ciphertext.
+        PartError: ``encryption-issue`` for a malformed token, another algorithm or
+            compression, a key id none of our keys has, a wrong key, tampered ciphertext or a
+            part that inflates beyond the bound.
     """
     header = jose_header(token, segments=5)
     if header is None:
-        raise PartError(
-            problem(
-                "encryption-issue",
-                "Ein Teil des Antrags ist nicht korrekt verschlüsselt (ungültiges Format).",
-                instance=instance,
-                code="jwe-malformed",
-            )
+        raise _encryption_issue(
+            "Ein Teil des Antrags ist nicht korrekt verschlüsselt (ungültiges Format).",
+            instance,
+            "jwe-malformed",
         )
     if header.get("alg") != JWE_ALG or header.get("enc") != JWE_ENC:
-        raise PartError(
-            problem(
-                "encryption-issue",
-                "Ein Teil des Antrags ist mit einem nicht zulässigen Verfahren verschlüsselt.",
-                instance=instance,
-                code="jwe-algorithm",
-            )
+        raise _encryption_issue(
+            "Ein Teil des Antrags ist mit einem nicht zulässigen Verfahren verschlüsselt.",
+            instance,
+            "jwe-algorithm",
         )
-    kid = header.get("kid")
-    if kid is not None and key.kid is not None and kid != key.kid:
-        raise PartError(
-            problem(
-                "encryption-issue",
-                "Ein Teil des Antrags ist für einen anderen Schlüssel verschlüsselt.",
-                instance=instance,
-                code="jwe-wrong-key",
-            )
+    if header.get("zip", "DEF") != "DEF":
+        raise _encryption_issue(
+            "Ein Teil des Antrags ist mit einem nicht zulässigen Verfahren komprimiert.",
+            instance,
+            "jwe-compression",
         )
+    key = _pick_key(keys, header.get("kid"), instance)
+    registry = _Registry(max_plaintext) if "zip" in header else _JWE_REGISTRY
     try:
-        obj = jwe.decrypt_compact(token, key, registry=_JWE_REGISTRY)
-    except (JoseError, ValueError, TypeError) as exc:
-        raise PartError(
-            problem(
-                "encryption-issue",
-                "Ein Teil des Antrags konnte nicht entschlüsselt werden.",
-                instance=instance,
-                code="jwe-decrypt",
-            )
+        obj = jwe.decrypt_compact(token, key, registry=registry)
+    except ExceededSizeError as exc:
+        raise _encryption_issue(
+            f"Ein Teil des Antrags ist entpackt zu groß (höchstens {max_plaintext} Bytes).",
+            instance,
+            "jwe-too-large",
+        ) from exc
+    except (JoseError, ValueError, TypeError, zlib.error) as exc:
+        raise _encryption_issue(
+            "Ein Teil des Antrags konnte nicht entschlüsselt werden.", instance, "jwe-decrypt"
         ) from exc
     return bytes(obj.plaintext or b""), header
+
+
+def _pick_key(keys: RSAKey | Mapping[str, RSAKey], kid: Any, instance: str) -> RSAKey:
+    if isinstance(keys, RSAKey):
+        if kid is not None and keys.kid is not None and kid != keys.kid:
+            raise _encryption_issue(
+                "Ein Teil des Antrags ist für einen anderen Schlüssel verschlüsselt.",
+                instance,
+                "jwe-wrong-key",
+            )
+        return keys
+    if isinstance(kid, str) and kid in keys:
+        return keys[kid]
+    if len(keys) == 1 and (kid is None or "" in keys):  # one key without kid: the old setup
+        return next(iter(keys.values()))
+    raise _encryption_issue(
+        "Ein Teil des Antrags ist für einen Schlüssel verschlüsselt, den diese Stelle nicht "
+        "(mehr) hat.",
+        instance,
+        "jwe-unknown-kid",
+    )
 
 
 def verify_hash(plaintext: bytes, hash_spec: Any, *, instance: str) -> str:
@@ -208,10 +287,12 @@ def build_set(
         jti: The token id (default: a fresh UUID).
 
     Returns:
-        The SET in compact serialization.
+        The SET in compact serialization; its claims name the SET payload schema
+        (``$schema``), which the delivery service then validates.
     """
     uri = event if event.startswith("https://") else EVENT_BASE + event
     claims = {
+        "$schema": SET_SCHEMA,
         "jti": jti or str(uuid.uuid4()),
         "iss": issuer,
         "iat": int(time.time() if now is None else now),

@@ -1,4 +1,4 @@
-"""The case's event log and our decisions in it: verify SETs, accept, reject, reply.
+"""Our decisions in the case's event log: accept, reject, reply.
 
 Every write is idempotent by the submission id: `accept` and `reject` first look into the
 case's event log and do nothing if the same decision is already there; `reply` is keyed by its
@@ -13,11 +13,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Final
 
-from joserfc.jwk import RSAKey
-
-from amtsbote import ApplicationError, ReviewRequired, get_logger
-from connectors.portal._crypto import build_set, import_rsa, jose_header, verify_set
-from connectors.portal._http import PortalHTTP
+from amtsbote import ReviewRequired, get_logger
+from connectors.portal._crypto import build_set
+from connectors.portal._eventlog import EventLog
 from connectors.portal._models import (
     ACCEPT,
     REJECT,
@@ -36,64 +34,8 @@ log = get_logger(__name__)
 JOSE: Final = "application/jose"
 
 
-class Events(PortalHTTP):
-    """The writing half of `PortalClient`: `events`, `accept`, `reject`, `reply`."""
-
-    def _portal_key(self, kid: str, *, refresh: bool) -> RSAKey | None:
-        if kid == self._sig_key.kid:
-            return self._sig_key
-        if refresh or kid not in self._portal_keys:
-            resp = self._raw("GET", "/.well-known/jwks.json")
-            if resp.status_code != 200:
-                raise self._error(resp)
-            body = self._json(resp)
-            keys = body.get("keys") if isinstance(body, dict) else None
-            if not isinstance(keys, list):
-                raise ApplicationError("JWKS des Portals unlesbar.", code="portal-bad-response")
-            self._portal_keys = {
-                str(k["kid"]): import_rsa(k)
-                for k in keys
-                if isinstance(k, dict) and k.get("kty") == "RSA" and "kid" in k
-            }
-        return self._portal_keys.get(kid)
-
-    def events(self, case_id: str) -> list[PortalEvent]:
-        """The case's event log, each SET's signature verified (portal's JWKS or our key).
-
-        Raises:
-            ApplicationError: ``portal-event-signature`` if an event does not verify.
-        """
-        resp = self._send("GET", self._api(f"cases/{case_id}/events"), accept=(200, 404))
-        if resp.status_code == 404:
-            return []
-        body = self._json(resp)
-        tokens = body.get("eventLog") if isinstance(body, dict) else None
-        if not isinstance(tokens, list):
-            raise ApplicationError("Ereignisprotokoll unlesbar.", code="portal-bad-response")
-        out: list[PortalEvent] = []
-        for token in tokens:
-            out.append(self._verify_event(str(token), case_id))
-        return out
-
-    def _verify_event(self, token: str, case_id: str) -> PortalEvent:
-        bad = ApplicationError(
-            "Ein Ereignis im Protokoll des Portals ist nicht gültig signiert.",
-            code="portal-event-signature",
-        )
-        header = jose_header(token, segments=3)
-        kid = header.get("kid") if header else None
-        if not isinstance(kid, str):
-            raise bad
-        key = self._portal_key(kid, refresh=False) or self._portal_key(kid, refresh=True)
-        if key is None:
-            raise bad
-        try:
-            header, claims = verify_set(token, key)
-        except ValueError:
-            raise bad from None
-        if claims.get("txn") != f"case:{case_id}":
-            raise bad
-        return PortalEvent(token=token, header=header, claims=claims)
+class Events(EventLog):
+    """The writing half of `PortalClient`: `accept`, `reject`, `reply` (reads via `EventLog`)."""
 
     def _decision(self, case_id: str, submission_id: str) -> PortalEvent | None:
         for event in self.events(case_id):

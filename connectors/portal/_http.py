@@ -7,8 +7,14 @@ and maps everything else that goes wrong on the wire to `ApplicationError`:
 
 - timeout → ``portal-timeout``, no connection → ``portal-unreachable``;
 - 429 → ``portal-rate-limited``, 5xx → ``portal-unavailable``;
-- a refused token or a 401 that survives a fresh token → ``auth``;
+- the token endpoint answering an OAuth2 error (RFC 6749 §5.2): ``invalid_client`` or
+  ``unauthorized_client`` → `LoginRefused` (wrong or revoked credentials: never retried, a
+  retry could lock the client); any other OAuth2 error → ``portal-token-<error>`` (retried);
+- a 401 that survives a fresh token → ``auth``;
 - any other 4xx → the problem type the portal answered with (``submission-not-found`` …).
+
+The token endpoint is its own URL (`PortalSettings.token_endpoint`): FIT-Connect runs it on a
+separate auth host.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Self
 import httpx
 from joserfc.jwk import RSAKey
 
-from amtsbote import ApplicationError, get_logger
+from amtsbote import ApplicationError, LoginRefused, get_logger
 from connectors.portal._crypto import import_rsa
 from connectors.portal._settings import PortalSettings
 
@@ -29,6 +35,8 @@ __all__ = ["PortalHTTP"]
 log = get_logger(__name__)
 
 _GET_RETRY_PAUSES_S = (0.2, 0.5)
+#: OAuth2 errors that mean "these credentials are refused" (RFC 6749 §5.2).
+_REFUSED_LOGIN = frozenset({"invalid_client", "unauthorized_client"})
 
 
 class PortalHTTP:
@@ -44,7 +52,7 @@ class PortalHTTP:
         self.settings = settings
         keys = settings.load_private_keys()
         try:
-            self._enc_key = import_rsa(keys["encryption"])
+            enc_keys = [import_rsa(k) for k in keys["encryption"]]
             self._sig_key = import_rsa(keys["signing"])
         except Exception as exc:  # joserfc: several types for a bad JWK; all a config error
             raise ApplicationError(
@@ -52,6 +60,17 @@ class PortalHTTP:
             ) from exc
         if not self._sig_key.kid:
             raise ApplicationError("Dem Signaturschlüssel fehlt die kid.", code="portal-keys")
+        if len(enc_keys) > 1 and not all(k.kid for k in enc_keys):
+            raise ApplicationError(
+                "Bei mehreren Entschlüsselungsschlüsseln braucht jeder eine kid.",
+                code="portal-keys",
+            )
+        #: The private encryption keys by kid (several during a key rotation).
+        self._enc_keys: dict[str, RSAKey] = {str(k.kid or ""): k for k in enc_keys}
+        if len(self._enc_keys) != len(enc_keys):
+            raise ApplicationError(
+                "Zwei Entschlüsselungsschlüssel haben dieselbe kid.", code="portal-keys"
+            )
         self._clock = clock
         self._http = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
@@ -94,19 +113,16 @@ class PortalHTTP:
         margin = self.settings.token_refresh_margin_s
         if self._token is not None and self._clock() < self._token_expires_at - margin:
             return self._token
-        resp = self._raw(
-            "POST",
-            self.settings.token_path,
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret.get_secret_value(),
-            },
-        )
-        if resp.status_code in (400, 401, 403):
-            raise ApplicationError("Anmeldung am Portal fehlgeschlagen.", code="auth")
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret.get_secret_value(),
+        }
+        if self.settings.scope:
+            form["scope"] = self.settings.scope
+        resp = self._raw("POST", self.settings.token_endpoint(), data=form)
         if resp.status_code != 200:
-            raise self._error(resp)
+            raise self._token_error(resp)
         body = self._json(resp)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
@@ -144,6 +160,33 @@ class PortalHTTP:
         if resp.status_code in accept:
             return resp
         raise self._error(resp)
+
+    def _token_error(self, resp: httpx.Response) -> Exception:
+        """Map a refused token request: OAuth2 error body first, then the status."""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, str) and error:
+            log.warning("portal.token_refused", error=error, status=resp.status_code)
+            if error in _REFUSED_LOGIN:
+                return LoginRefused(
+                    "Das Portal lehnt die Anmeldedaten des Empfängers ab.",
+                    account=self.settings.client_id,
+                    system="portal",
+                )
+            return ApplicationError(
+                f"Das Portal gab kein Zugriffstoken aus ({error}).",
+                code=f"portal-token-{error.replace('_', '-')}",
+            )
+        if resp.status_code in (401, 403):
+            return LoginRefused(
+                "Das Portal lehnt die Anmeldedaten des Empfängers ab.",
+                account=self.settings.client_id,
+                system="portal",
+            )
+        return self._error(resp)
 
     @staticmethod
     def _json(resp: httpx.Response) -> Any:

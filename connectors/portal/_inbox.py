@@ -4,6 +4,11 @@ Anything wrong *in the submission* — undecryptable, tampered, hash mismatch, m
 missing, oversized or broken attachment — becomes one `SubmissionInvalid` listing every problem
 (FIT-Connect problem types, German texts, ready for `reject`), never an exception of a library.
 Only ids, sizes and hashes are logged.
+
+Two checks beyond the hashes: the authentication tags of the parts as decrypted must be the ones
+the service recorded in its signed ``submit-submission`` event (a part swapped on the way
+fails here), and a submission without ``encryptedData`` (attachments only, optional in v1) is
+taken as such: `ReceivedSubmission.has_data` is False and the record parser gets no data.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, Final
 
+from pydantic import SecretStr
+
 from amtsbote import ApplicationError, get_logger
-from connectors.portal._crypto import PartError, auth_tag, decrypt_part, verify_hash
-from connectors.portal._http import PortalHTTP
+from connectors.portal._callbacks import check_callback_url
+from connectors.portal._crypto import EVENT_BASE, PartError, auth_tag, decrypt_part, verify_hash
+from connectors.portal._eventlog import EventLog
 from connectors.portal._models import (
     PDF,
     AuthenticationTags,
@@ -30,6 +38,8 @@ from connectors.records import Problem, SubmissionInvalid, problem
 __all__ = ["Inbox"]
 
 log = get_logger(__name__)
+
+SUBMIT: Final = EVENT_BASE + "submit-submission"
 
 
 def _is_pdf(content: bytes) -> bool:
@@ -52,7 +62,7 @@ def _is_pdf(content: bytes) -> bool:
         pypdf_log.setLevel(level)
 
 
-class Inbox(PortalHTTP):
+class Inbox(EventLog):
     """The reading half of `PortalClient`: destination, `list_new`, `fetch`."""
 
     def destination(self) -> dict[str, Any]:
@@ -62,6 +72,25 @@ class Inbox(PortalHTTP):
         if not isinstance(body, dict):
             raise ApplicationError("Unerwartete Antwort des Portals.", code="portal-bad-response")
         return body
+
+    def register_callback(self, url: str, secret: SecretStr) -> None:
+        """Tell the destination where to call back on new submissions (``PATCH``).
+
+        Args:
+            url: ``https://`` (``http://`` only on loopback, see `check_callback_url`).
+            secret: The HMAC secret the service signs callbacks with (write-only there).
+
+        Raises:
+            ApplicationError: ``portal-callback-url`` for a refused URL, or the portal's answer.
+        """
+        check_callback_url(url)
+        self._send(
+            "PATCH",
+            self._api(f"destinations/{self.settings.destination_id}"),
+            accept=(200, 204),
+            json={"callback": {"url": url, "secret": secret.get_secret_value()}},
+        )
+        log.info("portal.callback_registered", host=url.split("/")[2])
 
     def list_new(self, limit: int | None = None) -> Iterator[SubmissionRef]:
         """The submissions waiting for us, oldest first.
@@ -141,16 +170,19 @@ class Inbox(PortalHTTP):
 
         enc_meta = body.get("encryptedMetadata")
         enc_data = body.get("encryptedData")
-        if not isinstance(enc_meta, str) or not isinstance(enc_data, str):
-            raise invalid([problem("missing-data", "Der Antrag enthält keine Daten.")])
+        if not isinstance(enc_meta, str) or not (enc_data is None or isinstance(enc_data, str)):
+            raise invalid([problem("missing-data", "Der Antrag enthält keine Metadaten.")])
+        keys = self._enc_keys
         try:
-            meta_bytes, _ = decrypt_part(enc_meta, self._enc_key, instance="metadata")
+            meta_bytes, _ = decrypt_part(enc_meta, keys, instance="metadata")
         except PartError as exc:
             raise invalid([exc.problem]) from None
         metadata = _parse_json(meta_bytes)
         structure = metadata.get("contentStructure") if isinstance(metadata, dict) else None
         data_spec = structure.get("data") if isinstance(structure, dict) else None
         schema = data_spec.get("submissionSchema") if isinstance(data_spec, dict) else None
+        if enc_data is None and isinstance(structure, dict) and data_spec is None:
+            schema = data_spec = {}  # attachments only: no data, no data schema
         if not isinstance(metadata, dict) or not isinstance(schema, dict):
             raise invalid(
                 [
@@ -164,7 +196,7 @@ class Inbox(PortalHTTP):
             )
         assert isinstance(structure, dict) and isinstance(data_spec, dict)
         wanted = self.settings.schema_uri
-        if wanted is not None and schema.get("schemaUri") != wanted:
+        if wanted is not None and enc_data is not None and schema.get("schemaUri") != wanted:
             raise invalid(
                 [
                     problem(
@@ -181,12 +213,15 @@ class Inbox(PortalHTTP):
         data_json: Any = None
         data_mime = str(schema.get("mimeType", ""))
         try:
-            data, _ = decrypt_part(enc_data, self._enc_key, instance="data")
-            data_hash = verify_hash(data, data_spec.get("hash"), instance="data")
+            if enc_data is not None:
+                data, _ = decrypt_part(enc_data, keys, instance="data")
+                data_hash = verify_hash(data, data_spec.get("hash"), instance="data")
         except PartError as exc:
             problems.append(exc.problem)
         else:
-            if data_mime == "application/json" or data_mime.endswith("+json"):
+            if enc_data is not None and (
+                data_mime == "application/json" or data_mime.endswith("+json")
+            ):
                 data_json = _parse_json(data)
                 if data_json is _INVALID:
                     data_json = None
@@ -227,6 +262,11 @@ class Inbox(PortalHTTP):
             else:
                 attachments.append(got)
 
+        tags_got = AuthenticationTags(
+            auth_tag(enc_meta), auth_tag(enc_data) if enc_data is not None else "", tags
+        )
+        if not problems:
+            problems.extend(self._check_submit_tags(case_id, submission_id, tags_got))
         if problems:
             raise invalid(problems)
         received = ReceivedSubmission(
@@ -237,11 +277,12 @@ class Inbox(PortalHTTP):
             schema_uri=str(schema.get("schemaUri", "")),
             data_mime_type=data_mime,
             data_sha512=data_hash,
-            auth_tags=AuthenticationTags(auth_tag(enc_meta), auth_tag(enc_data), tags),
+            auth_tags=tags_got,
             attachments=attachments,
             metadata=metadata,
             data=data,
             data_json=data_json,
+            has_data=enc_data is not None,
         )
         log.info(
             "portal.fetched",
@@ -252,6 +293,43 @@ class Inbox(PortalHTTP):
             attachments=[(a.attachment_id, a.size) for a in attachments],
         )
         return received
+
+    def _check_submit_tags(
+        self, case_id: str, submission_id: str, got: AuthenticationTags
+    ) -> list[Problem]:
+        """Compare the tags we decrypted with those of the service's ``submit-submission``.
+
+        Raises:
+            ApplicationError: ``portal-submit-event-missing`` when the log holds no submit
+                event for the submission (the service's fault: retried).
+        """
+        submit = next(
+            (
+                e
+                for e in self.events(case_id)
+                if e.event_type == SUBMIT and e.submission_id == submission_id
+            ),
+            None,
+        )
+        if submit is None:
+            raise ApplicationError(
+                "Im Ereignisprotokoll fehlt das submit-submission-Ereignis der Einreichung.",
+                code="portal-submit-event-missing",
+            )
+        recorded = submit.payload.get("authenticationTags")
+        if not isinstance(recorded, dict):
+            log.warning("portal.submit_without_tags", submission_id=submission_id)
+            return []
+        expected = got.as_dict()
+        out: list[Problem] = []
+        for part in ("metadata", "data"):
+            if recorded.get(part) != expected.get(part):
+                out.append(_tag_problem(part))
+        rec_att = recorded.get("attachments") or {}
+        for aid in sorted(set(rec_att) | set(got.attachments)):
+            if not isinstance(rec_att, dict) or rec_att.get(aid) != got.attachments.get(aid):
+                out.append(_tag_problem(f"attachment:{aid}"))
+        return out
 
     def _attachment(
         self, aid: str, token: str, spec: dict[str, Any] | None
@@ -275,10 +353,11 @@ class Inbox(PortalHTTP):
         if len(token) > limit * 4 // 3 + 64 * 1024:
             return too_large
         try:
-            content, _ = decrypt_part(token, self._enc_key, instance=instance)
+            content, _ = decrypt_part(token, self._enc_keys, instance=instance, max_plaintext=limit)
             digest = verify_hash(content, spec.get("hash"), instance=instance)
         except PartError as exc:
-            return exc.problem
+            # a compressed attachment that inflates beyond the limit is too large, not broken
+            return too_large if exc.problem.code == "jwe-too-large" else exc.problem
         if len(content) > limit:
             return too_large
         mime = str(spec.get("mimeType", "application/octet-stream"))
@@ -300,6 +379,16 @@ class Inbox(PortalHTTP):
 
 
 _INVALID: Final = object()
+
+
+def _tag_problem(instance: str) -> Problem:
+    return problem(
+        "encryption-issue",
+        "Ein Teil des Antrags stimmt nicht mit dem beim Zustelldienst eingereichten überein "
+        "(Authentication-Tag abweichend).",
+        instance=instance,
+        code="auth-tag-mismatch",
+    )
 
 
 def _parse_json(raw: bytes) -> Any:

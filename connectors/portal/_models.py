@@ -63,8 +63,12 @@ class AuthenticationTags:
     attachments: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``authenticationTags`` object of an accept event."""
-        return {"metadata": self.metadata, "data": self.data, "attachments": self.attachments}
+        """The ``authenticationTags`` object of an accept event (no ``data`` without data)."""
+        out: dict[str, Any] = {"metadata": self.metadata}
+        if self.data:
+            out["data"] = self.data
+        out["attachments"] = self.attachments
+        return out
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class ReceivedSubmission:
     metadata: dict[str, Any] = field(repr=False)
     data: bytes = field(repr=False)
     data_json: Any = field(repr=False, default=None)
+    #: False for an attachment-only submission (no ``encryptedData``; `data` is empty).
+    has_data: bool = True
 
     def envelope(self) -> Envelope:
         """What the record may take from the submission besides its data."""
@@ -123,13 +129,24 @@ class ReceivedSubmission:
             The typed record of the submission's service, as registered for its schema.
 
         Raises:
-            SubmissionInvalid: No record for the schema (``schema-unsupported``), data that is
+            SubmissionInvalid: An attachment-only submission (``data-missing``: the record
+                needs data), no record for the schema (``schema-unsupported``), data that is
                 no JSON, or data that breaks the schema; carries `submission_id` and
                 `case_id`, ready for `PortalClient.reject`.
             RulesBroken: The data is sound but breaks business rules: accept the submission
                 (the receipt is technical) and refuse it by letter; carries the record.
         """
         try:
+            if not self.has_data:
+                raise SubmissionInvalid(
+                    [
+                        problem(
+                            "missing-data",
+                            "Der Antrag enthält nur Anlagen, keine Antragsdaten.",
+                            code="data-missing",
+                        )
+                    ]
+                )
             record_type(self.schema_uri)  # an unknown form first, whatever its data
             if self.data_json is None:
                 raise SubmissionInvalid(

@@ -4,6 +4,18 @@ The receiver's private keys (encryption and event signing) are the most sensitiv
 connector holds. They come either as a path to a JSON file ``{"encryption": <private JWK>,
 "signing": <private JWK>}`` or as that JSON itself in a secret (environment, or
 ``prefect-secret:<block>``); never from prefect.yaml or code.
+
+Key rotation: ``encryption`` may also be a list of private JWKs, and ``previousEncryption``
+lists keys that are no longer published but still open submissions sent before the rotation.
+Every key needs a distinct ``kid``; the receiver picks the key by the JWE's ``kid``. Rotate by
+publishing the new key on the destination, adding it here *before* (keep the old one), and
+dropping the old one once no submission in the portal is encrypted to it any more.
+
+The token endpoint lives on its own host in FIT-Connect (``token_url``, e.g.
+``https://auth-testing.fit-connect.fitko.dev/token``); without it the token is fetched from
+``<base_url><token_path>``, as the sandbox serves it. FIT-Connect advises against naming
+scopes in the token request (they may change without a major version), so ``scope`` stays
+unset unless a deployment needs it.
 """
 
 from __future__ import annotations
@@ -36,9 +48,16 @@ class PortalSettings(SecretSettings):
     private_keys_file: Path | None = Field(None, description="file holding that JSON")
     api_version: str = Field("v1", description="path prefix of the submission API")
     token_path: str = "/token"
+    token_url: str | None = Field(
+        None, description="the OAuth token endpoint (own auth host); default base_url+token_path"
+    )
+    scope: str | None = Field(
+        None, description="OAuth scopes to ask for (FIT-Connect advises to leave this unset)"
+    )
     connect_timeout_s: float = Field(5.0, gt=0)
     read_timeout_s: float = Field(30.0, gt=0)
     page_size: int = Field(100, ge=1, le=500)
+    event_page_size: int = Field(500, ge=1, le=500, description="events per event-log page")
     token_refresh_margin_s: float = Field(
         60.0, ge=0, description="fetch a new token this long before the old one expires"
     )
@@ -53,12 +72,18 @@ class PortalSettings(SecretSettings):
         """The httpx timeout built from the settings."""
         return httpx.Timeout(self.read_timeout_s, connect=self.connect_timeout_s)
 
+    def token_endpoint(self) -> str:
+        """The absolute URL of the OAuth token endpoint."""
+        if self.token_url:
+            return self.token_url
+        return self.base_url.rstrip("/") + "/" + self.token_path.lstrip("/")
+
     def api_path(self, path: str) -> str:
         """``/<api_version>/<path>``."""
         return f"/{self.api_version.strip('/')}/{path.lstrip('/')}"
 
-    def load_private_keys(self) -> dict[str, dict[str, Any]]:
-        """The private JWKs (``encryption`` and ``signing``).
+    def load_private_keys(self) -> dict[str, Any]:
+        """The private JWKs: ``encryption`` (a list, current first) and ``signing``.
 
         Raises:
             ApplicationError: ``portal-keys`` when neither source is set or the JSON is unusable
@@ -80,11 +105,18 @@ class PortalSettings(SecretSettings):
                 "Die privaten Schlüssel für den Portal-Empfang sind nicht lesbar.",
                 code="portal-keys",
             ) from exc
-        if not isinstance(keys, dict) or not all(
-            isinstance(keys.get(k), dict) for k in ("encryption", "signing")
-        ):
-            raise ApplicationError(
-                "Die Schlüsseldatei muss 'encryption' und 'signing' (JWK) enthalten.",
-                code="portal-keys",
-            )
-        return {"encryption": keys["encryption"], "signing": keys["signing"]}
+        bad = ApplicationError(
+            "Die Schlüsseldatei muss 'encryption' (JWK oder Liste) und 'signing' (JWK) enthalten.",
+            code="portal-keys",
+        )
+        if not isinstance(keys, dict) or not isinstance(keys.get("signing"), dict):
+            raise bad
+        current = keys.get("encryption")
+        previous = keys.get("previousEncryption") or []
+        encryption = [current] if isinstance(current, dict) else current
+        if not isinstance(encryption, list) or not isinstance(previous, list):
+            raise bad
+        encryption = [*encryption, *previous]
+        if not encryption or not all(isinstance(k, dict) for k in encryption):
+            raise bad
+        return {"encryption": encryption, "signing": keys["signing"]}

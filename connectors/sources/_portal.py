@@ -147,6 +147,7 @@ class PortalSource(Generic[R]):
             "auth_tags": s.auth_tags.as_dict(),
             "metadata": s.metadata,
             "data": _b64(s.data),
+            "has_data": s.has_data,
             "received_on": received.refs.get("received_on") or date.today().isoformat(),
             "attachments": [
                 {
@@ -178,7 +179,7 @@ class PortalSource(Generic[R]):
                 data_mime_type=body["data_mime_type"],
                 data_sha512=body["data_sha512"],
                 auth_tags=AuthenticationTags(
-                    tags["metadata"], tags["data"], dict(tags.get("attachments") or {})
+                    tags["metadata"], tags.get("data", ""), dict(tags.get("attachments") or {})
                 ),
                 attachments=[
                     ReceivedAttachment(
@@ -194,6 +195,7 @@ class PortalSource(Generic[R]):
                 metadata=body["metadata"],
                 data=data,
                 data_json=_json_or_none(data),
+                has_data=bool(body.get("has_data", True)),  # False: attachments only
             )
             on = date.fromisoformat(body["received_on"])
         except (ValueError, KeyError, TypeError) as exc:

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Form, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from sandbox._common import require_bearer
+from sandbox.portal._auth import OAuthError
 from sandbox.portal._service import RECEIVER, SENDER, Portal, Problem
 
 __all__ = ["build_api"]
 
 JOSE = "application/jose"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def _json(request: Request) -> Any:
@@ -40,8 +42,13 @@ def build_api(portal: Portal) -> APIRouter:
         grant_type: str = Form(""),
         client_id: str = Form(""),
         client_secret: str = Form(""),
-    ) -> dict[str, Any]:
-        return portal.issue_token(grant_type, client_id, client_secret)
+        scope: str = Form(""),
+    ) -> JSONResponse:
+        try:
+            body = portal.issue_token(grant_type, client_id, client_secret, scope)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status, headers=_NO_STORE)
+        return JSONResponse(body, headers=_NO_STORE)
 
     @router.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:
@@ -55,6 +62,13 @@ def build_api(portal: Portal) -> APIRouter:
     ) -> dict[str, Any]:
         auth(authorization, "any")
         return portal.destination(destination_id)
+
+    @router.patch("/v1/destinations/{destination_id}")
+    async def configure_destination(
+        destination_id: str, request: Request, authorization: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        auth(authorization, RECEIVER)
+        return portal.configure_callback(destination_id, await _json(request))
 
     @router.get("/v1/destinations/{destination_id}/keys/{kid}")
     def key(
@@ -121,9 +135,14 @@ def build_api(portal: Portal) -> APIRouter:
         return Response(status_code=202 if created else 200)
 
     @router.get("/v1/cases/{case_id}/events")
-    def event_log(case_id: str, authorization: str | None = Header(default=None)) -> Any:
+    def event_log(
+        case_id: str,
+        limit: int = Query(100, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+        authorization: str | None = Header(default=None),
+    ) -> Any:
         auth(authorization, "any")
-        return {"eventLog": portal.event_log(case_id)}
+        return portal.event_log(case_id, limit, offset)
 
     @router.post("/v1/cases/{case_id}/replies")
     async def post_reply(
@@ -151,6 +170,17 @@ def build_api(portal: Portal) -> APIRouter:
     def expire_tokens(authorization: str | None = Header(default=None)) -> dict[str, Any]:
         admin(authorization)
         return {"expired": portal.expire_tokens()}
+
+    @router.post("/admin/keys/rotate", include_in_schema=False)
+    def rotate_key(authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        admin(authorization)
+        return portal.rotate_encryption_key()
+
+    @router.delete("/admin/keys/{kid}", include_in_schema=False, status_code=204)
+    def retire_key(kid: str, authorization: str | None = Header(default=None)) -> Response:
+        admin(authorization)
+        portal.retire_encryption_key(kid)
+        return Response(status_code=204)
 
     @router.put("/admin/callback", include_in_schema=False)
     async def set_callback(

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 import httpx
 
 from sandbox.portal._codes import DEFAULT_DESTINATION_ID, HUNDESTEUER_SERVICE
-from sandbox.portal._envelope import Attachment, seal_submission
+from sandbox.portal._envelope import DEFAULT_COMPRESS_SHARE, Attachment, seal_submission
 
 __all__ = ["SenderClient", "SubmissionRef"]
 
@@ -39,6 +39,8 @@ class SenderClient:
         client_secret: The sender client secret.
         destination_id: The destination to file to (the Steueramt by default).
         timeout: HTTP timeout in seconds.
+        compress_share: Share of parts sealed with ``zip: "DEF"`` (see `seal_submission`).
+        trust_anchor: PEM certificate the destination key's ``x5c`` chain must lead to.
     """
 
     def __init__(
@@ -49,8 +51,12 @@ class SenderClient:
         *,
         destination_id: str = DEFAULT_DESTINATION_ID,
         timeout: float = 10.0,
+        compress_share: float = DEFAULT_COMPRESS_SHARE,
+        trust_anchor: bytes | None = None,
     ) -> None:
         self.destination_id = destination_id
+        self.compress_share = compress_share
+        self.trust_anchor = trust_anchor
         self._client_id = client_id
         self._client_secret = client_secret
         self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
@@ -131,6 +137,7 @@ class SenderClient:
         service_type: Mapping[str, str] | None = None,
         skip_attachments: Sequence[int] = (),
         submit: bool = True,
+        without_data: bool = False,
     ) -> SubmissionRef:
         """File one application.
 
@@ -144,6 +151,7 @@ class SenderClient:
             service_type: Override the service type (default: Hundesteuer).
             skip_attachments: Indexes of announced attachments not to upload.
             submit: False leaves the submission ``incomplete``.
+            without_data: File attachments only (no ``encryptedData``, optional in v1).
 
         Returns:
             The submission's ids.
@@ -151,10 +159,15 @@ class SenderClient:
         Raises:
             httpx.HTTPStatusError: The portal refused a step.
         """
-        if data_bytes is None:
+        if data_bytes is None and not without_data:
             data_bytes = json.dumps(data, ensure_ascii=False).encode()
         sealed = seal_submission(
-            data_bytes, attachments, self.encryption_key(), tamper_metadata=tamper_metadata
+            None if without_data else data_bytes,
+            attachments,
+            self.encryption_key(),
+            tamper_metadata=tamper_metadata,
+            compress_share=self.compress_share,
+            trust_anchor=self.trust_anchor,
         )
         raw = dict(raw_parts or {})
         ref = self.request(
@@ -178,14 +191,11 @@ class SenderClient:
                 headers={"content-type": "application/jose"},
             )
         if submit:
-            self.request(
-                "PUT",
-                f"/v1/submissions/{sid}",
-                json={
-                    "encryptedMetadata": raw.get("metadata", sealed.encrypted_metadata),
-                    "encryptedData": raw.get("data", sealed.encrypted_data),
-                },
-            )
+            body = {"encryptedMetadata": raw.get("metadata", sealed.encrypted_metadata)}
+            enc_data = raw.get("data", sealed.encrypted_data)
+            if enc_data is not None:
+                body["encryptedData"] = enc_data
+            self.request("PUT", f"/v1/submissions/{sid}", json=body)
         return SubmissionRef(
             destinationId=ref["destinationId"],
             submissionId=sid,

@@ -29,6 +29,7 @@ class PortalConfig(BaseModel):
             submission, or one accepted or rejected, is deleted (its event log is kept).
         smtp_host / smtp_port / mail_from / technical_contact: Where deadline mails go; no
             mail is sent without `smtp_host`.
+        compress_share: Share of parts the citizen form seals with ``zip: "DEF"``.
     """
 
     data_dir: Path = Path("var/sandbox/portal")
@@ -56,3 +57,4 @@ class PortalConfig(BaseModel):
     smtp_port: int = Field(25, ge=1, le=65535)
     mail_from: str = "zustelldienst@portal.musterstadt.example"
     technical_contact: str = "it-betrieb@steueramt.musterstadt.example"
+    compress_share: float = Field(0.3, ge=0.0, le=1.0)

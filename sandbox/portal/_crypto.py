@@ -4,7 +4,10 @@ FIT-Connect encrypts every part of a submission as its own compact JWE (RSA-OAEP
 and signs events as Security Event Tokens (JWS, PS512). joserfc only allows these algorithms
 through explicit registries, and it checks ``key_ops`` with its own operation names
 (``encrypt``/``decrypt``) while FIT-Connect keys say ``wrapKey``/``unwrapKey`` — so keys are
-imported here with ``key_ops`` dropped after the caller has checked them.
+imported here with ``key_ops`` dropped after the caller has checked them (`check_wrap_key`).
+
+Senders may compress a part before encrypting it (``zip: "DEF"``, raw DEFLATE, RFC 7516 §4.1.3);
+`encrypt_part` does so on request, so the receiver under test meets both kinds.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from joserfc.jwk import RSAKey
 __all__ = [
     "JWE_REGISTRY",
     "JWS_REGISTRY",
+    "SET_SCHEMA",
     "auth_tag",
+    "check_wrap_key",
     "decrypt_part",
     "encrypt_part",
     "import_rsa",
@@ -32,8 +37,11 @@ __all__ = [
     "verify_set",
 ]
 
-JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
+JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM", "DEF"])
+JWE_REGISTRY.max_ciphertext_length = 1 << 31
 JWS_REGISTRY = jws.JWSRegistry(algorithms=["PS512"])
+#: The SET payload schema every SET names in its ``$schema`` claim.
+SET_SCHEMA = "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json"
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
@@ -58,18 +66,41 @@ def sha512_hex(data: bytes) -> str:
     return hashlib.sha512(data).hexdigest()
 
 
-def encrypt_part(plaintext: bytes, public_jwk: dict[str, Any], cty: str) -> str:
+def check_wrap_key(public_jwk: dict[str, Any]) -> None:
+    """Refuse a destination key a sender must not encrypt to.
+
+    FIT-Connect's encryption keys are RSA keys with ``key_ops: ["wrapKey"]`` and
+    ``alg: RSA-OAEP-256``; a signing key or a key without ``wrapKey`` is a wrong key.
+
+    Raises:
+        ValueError: Not an RSA key, no ``kid``, or ``key_ops`` without ``wrapKey``.
+    """
+    ops = public_jwk.get("key_ops")
+    if public_jwk.get("kty") != "RSA" or not isinstance(public_jwk.get("kid"), str):
+        raise ValueError("destination key is no RSA key with kid")
+    if not isinstance(ops, list) or "wrapKey" not in ops:
+        raise ValueError("destination key is not for key wrapping (key_ops without wrapKey)")
+    if public_jwk.get("alg", "RSA-OAEP-256") != "RSA-OAEP-256":
+        raise ValueError("destination key is not for RSA-OAEP-256")
+
+
+def encrypt_part(
+    plaintext: bytes, public_jwk: dict[str, Any], cty: str, *, compress: bool = False
+) -> str:
     """Encrypt one submission part to the destination's key.
 
     Args:
         plaintext: The bytes to encrypt.
         public_jwk: The destination's public encryption JWK (must carry ``kid``).
         cty: Content type of the plaintext (``application/json`` or the attachment MIME type).
+        compress: DEFLATE the plaintext first (header ``zip: "DEF"``).
 
     Returns:
         The JWE in compact serialization.
     """
     header = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": public_jwk["kid"], "cty": cty}
+    if compress:
+        header["zip"] = "DEF"
     return jwe.encrypt_compact(header, plaintext, import_rsa(public_jwk), registry=JWE_REGISTRY)
 
 

@@ -2,6 +2,12 @@
 
 Events are Security Event Tokens (SET) signed with the receiver's key; an accept must carry the
 authentication tags of every encrypted part, so the receiver proves it decrypted what was sent.
+A SET that names a payload schema (``$schema``) must name the FIT-Connect SET payload schema.
+
+The event log is paged (``offset``/``limit``, at most 500 a page) and answers
+``{offset, count, totalCount, eventLog}``. The destination's encryption key can be rotated:
+the old key stays retrievable until `retire_encryption_key` drops it, which is refused while a
+submission the receiver has not decided yet is encrypted to it.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from typing import Any
 
 from sandbox.portal._base import PortalBase, Problem, insert_event, is_uuid
 from sandbox.portal._codes import EVENT_ACCEPT, EVENT_REJECT
-from sandbox.portal._crypto import auth_tag, verify_set
+from sandbox.portal._crypto import SET_SCHEMA, auth_tag, jwe_header, verify_set
+from sandbox.portal._keys import retire_encryption, rotate_encryption
 
 __all__ = ["ReceiverSide"]
 
@@ -48,7 +55,7 @@ class ReceiverSide(PortalBase):
             row = self._load(conn, sid)
         if row["state"] in ("incomplete", "deleted"):
             raise Problem(404, "submission-not-found", "Einreichung nicht gefunden")
-        return {
+        out = {
             "destinationId": row["destination_id"],
             "submissionId": sid,
             "caseId": row["case_id"],
@@ -56,8 +63,10 @@ class ReceiverSide(PortalBase):
             "state": row["state"],
             "attachments": json.loads(row["announced"]),
             "encryptedMetadata": row["encrypted_metadata"],
-            "encryptedData": row["encrypted_data"],
         }
+        if row["encrypted_data"] is not None:  # optional: attachment-only submissions
+            out["encryptedData"] = row["encrypted_data"]
+        return out
 
     def get_attachment(self, sid: str, aid: str) -> str:
         """One attachment's JWE."""
@@ -71,15 +80,21 @@ class ReceiverSide(PortalBase):
             raise Problem(404, "attachment-not-found", "Anlage nicht gefunden")
         return str(att["jwe"])
 
-    def event_log(self, case_id: str) -> list[str]:
-        """All SETs of a case, oldest first."""
+    def event_log(self, case_id: str, limit: int = 500, offset: int = 0) -> dict[str, Any]:
+        """One page of a case's SETs, oldest first: ``{offset, count, totalCount, eventLog}``."""
+        limit = max(1, min(limit, 500))
         with self.store.transaction() as conn:
+            total = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE case_id=?", (case_id,)
+            ).fetchone()[0]
             rows = conn.execute(
-                "SELECT token FROM events WHERE case_id=? ORDER BY seq", (case_id,)
+                "SELECT token FROM events WHERE case_id=? ORDER BY seq LIMIT ? OFFSET ?",
+                (case_id, limit, offset),
             ).fetchall()
-        if not rows:
+        if not total:
             raise Problem(404, "case-not-found", "Vorgang nicht gefunden")
-        return [r[0] for r in rows]
+        tokens = [r[0] for r in rows]
+        return {"offset": offset, "count": len(tokens), "totalCount": total, "eventLog": tokens}
 
     def _verify_event(self, case_id: str, token: str) -> tuple[dict[str, Any], str, Any]:
         try:
@@ -90,6 +105,8 @@ class ReceiverSide(PortalBase):
             ) from exc
         if header.get("typ") != "secevent+jwt":
             raise Problem(400, "invalid-event", "typ secevent+jwt erwartet")
+        if "$schema" in claims and claims["$schema"] != SET_SCHEMA:
+            raise Problem(422, "invalid-event", f"$schema muss {SET_SCHEMA} sein")
         if claims.get("iss") != self.config.destination_id:
             raise Problem(422, "invalid-event", "iss muss die destinationId sein")
         if not is_uuid(claims.get("jti")) or not isinstance(claims.get("iat"), int):
@@ -169,9 +186,10 @@ class ReceiverSide(PortalBase):
                 (row["submission_id"],),
             )
         }
+        data = row["encrypted_data"]
         ok = (
             tags.get("metadata") == auth_tag(row["encrypted_metadata"])
-            and tags.get("data") == auth_tag(row["encrypted_data"])
+            and tags.get("data") == (None if data is None else auth_tag(data))
             and (tags.get("attachments") or {}) == expected_att
         )
         if not ok:
@@ -180,3 +198,42 @@ class ReceiverSide(PortalBase):
                 "authentication-tags-mismatch",
                 "Authentication-Tags passen nicht zur Einreichung",
             )
+
+    # --- key rotation of the destination ----------------------------------------------------
+
+    def rotate_encryption_key(self) -> dict[str, Any]:
+        """Publish a new encryption key; the old one stays until it is retired."""
+        with self.store.transaction():
+            self.keys = rotate_encryption(self.config.data_dir, self.config.key_size, self.keys)
+        log.info("encryption key rotated kid=%s", self.keys.encryption_public["kid"])
+        return {
+            "encryptionKid": self.keys.encryption_public["kid"],
+            "previousKids": [k["kid"] for k in self.keys.encryption_previous],
+        }
+
+    def retire_encryption_key(self, kid: str) -> None:
+        """Drop an earlier encryption key.
+
+        Raises:
+            Problem: 404 for a kid that is no earlier key, 409 while a submission that is
+                not accepted or rejected yet has a part encrypted to it.
+        """
+        with self.store.transaction() as conn:
+            if not any(k["kid"] == kid for k in self.keys.encryption_previous):
+                raise Problem(404, "key-not-found", "Kein früherer Schlüssel mit dieser kid")
+            open_rows = conn.execute(
+                "SELECT s.encrypted_metadata, s.encrypted_data, a.jwe FROM submissions s"
+                " LEFT JOIN attachments a ON a.submission_id = s.submission_id"
+                " WHERE s.state IN ('incomplete', 'submitted')"
+            ).fetchall()
+            for row in open_rows:
+                for token in row:
+                    header = jwe_header(token) if isinstance(token, str) else None
+                    if header is not None and header.get("kid") == kid:
+                        raise Problem(
+                            409,
+                            "key-in-use",
+                            "Der Schlüssel wird von offenen Einreichungen noch verwendet",
+                        )
+            self.keys = retire_encryption(self.config.data_dir, kid, self.keys)
+        log.info("encryption key retired kid=%s", kid)

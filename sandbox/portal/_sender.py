@@ -3,6 +3,10 @@
 The HTML form and the sender API both run through these methods, so a form submission is
 indistinguishable from an API one. A submit notifies the receiver's callback URL (HMAC-signed,
 in a background thread) when one is configured.
+
+The service's own events are SETs naming the SET payload schema (``$schema``); the
+``submit-submission`` event carries the authentication tags of the parts as submitted, so the
+receiver can check that what it decrypted is what the sender sent.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import httpx
 from sandbox.portal._base import PortalBase, Problem, insert_event, is_uuid, now_iso
 from sandbox.portal._codes import EVENT_CREATE, EVENT_SUBMIT, HUNDESTEUER_SERVICE
 from sandbox.portal._config import PortalConfig
-from sandbox.portal._crypto import jwe_header, sign_set
+from sandbox.portal._crypto import SET_SCHEMA, auth_tag, jwe_header, sign_set
 from sandbox.portal._keys import KeyMaterial
 from sandbox.portal._store import Store
 
@@ -40,15 +44,23 @@ class SenderSide(PortalBase):
         self.callback_stats = {"sent": 0, "failed": 0}
         self._callback_threads: list[threading.Thread] = []
 
-    def _portal_event(self, conn: Any, sid: str, case_id: str, event: str) -> None:
+    def _portal_event(
+        self,
+        conn: Any,
+        sid: str,
+        case_id: str,
+        event: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
         jti = str(uuid.uuid4())
         claims = {
+            "$schema": SET_SCHEMA,
             "jti": jti,
             "iss": self.config.issuer,
             "iat": int(time.time()),
             "sub": f"submission:{sid}",
             "txn": f"case:{case_id}",
-            "events": {event: {}},
+            "events": {event: payload or {}},
         }
         insert_event(
             conn, case_id, sid, event, jti, sign_set(claims, self.keys.portal_signing_private)
@@ -135,7 +147,9 @@ class SenderSide(PortalBase):
         if not isinstance(body, dict):
             raise Problem(400, "invalid-request", "JSON-Objekt erwartet")
         metadata = self._check_jwe(body.get("encryptedMetadata"), "encryptedMetadata")
-        data = self._check_jwe(body.get("encryptedData"), "encryptedData")
+        # encryptedData is optional in v1: a submission may carry attachments only
+        raw_data = body.get("encryptedData")
+        data = None if raw_data is None else self._check_jwe(raw_data, "encryptedData")
         with self.store.transaction() as conn:
             row = self._load(conn, sid)
             ref = {
@@ -149,9 +163,9 @@ class SenderSide(PortalBase):
                     return ref, False
                 raise Problem(409, "submission-state-invalid", "Einreichung ist bereits abgesendet")
             present = {
-                r["attachment_id"]
+                r["attachment_id"]: auth_tag(r["jwe"])
                 for r in conn.execute(
-                    "SELECT attachment_id FROM attachments WHERE submission_id = ?", (sid,)
+                    "SELECT attachment_id, jwe FROM attachments WHERE submission_id = ?", (sid,)
                 )
             }
             missing = [a for a in json.loads(row["announced"]) if a not in present]
@@ -170,7 +184,13 @@ class SenderSide(PortalBase):
                 " submitted_at=?, submitted_seq=? WHERE submission_id=?",
                 (metadata, data, now_iso(), next_seq, sid),
             )
-            self._portal_event(conn, sid, row["case_id"], EVENT_SUBMIT)
+            tags: dict[str, Any] = {"metadata": auth_tag(metadata)}
+            if data is not None:
+                tags["data"] = auth_tag(data)
+            tags["attachments"] = present
+            self._portal_event(
+                conn, sid, row["case_id"], EVENT_SUBMIT, {"authenticationTags": tags}
+            )
         log.info("submission submitted sid=%s", sid)
         self._notify(ref)
         return ref, True
@@ -210,6 +230,30 @@ class SenderSide(PortalBase):
         self._callback_threads = [t for t in self._callback_threads if t.is_alive()]
         self._callback_threads.append(thread)
         thread.start()
+
+    def configure_callback(self, destination_id: str, body: Any) -> dict[str, Any]:
+        """``PATCH /destinations/{id}`` with ``{"callback": {"url", "secret"}}``.
+
+        The secret is write-only (never answered back); a callback without one is refused, as
+        the Self-Service-Portal refuses it. FIT-Connect calls back over HTTPS only; the sandbox
+        also takes ``http://`` on loopback, where tests listen.
+        """
+        self._check_destination(destination_id)
+        callback = body.get("callback") if isinstance(body, dict) else None
+        if not isinstance(callback, dict):
+            raise Problem(400, "invalid-request", "callback {url, secret} erwartet")
+        url, secret = callback.get("url"), callback.get("secret")
+        if not isinstance(url, str) or not isinstance(secret, str) or not secret:
+            raise Problem(400, "invalid-request", "callback.url und callback.secret sind Pflicht")
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        if not (url.startswith("https://") and host) and not (
+            url.startswith("http://") and loopback
+        ):
+            raise Problem(422, "invalid-callback-url", "Callback-URL muss https:// sein")
+        self.callback_url, self.callback_secret = url, secret
+        log.info("callback configured host=%s", host)
+        return {"destinationId": destination_id, "callback": {"url": url}}
 
     def join_callbacks(self, timeout: float = 5.0) -> None:
         """Wait for callbacks in flight (shutdown and tests)."""

@@ -52,10 +52,10 @@ class Portal(TokenAuth, SenderSide, ReceiverSide, Replies):
     def key(self, destination_id: str, kid: str) -> dict[str, Any]:
         """A public JWK of the destination (encryption or event-signing key)."""
         self._check_destination(destination_id)
-        for jwk in (self.keys.encryption_public, self.keys.receiver_signing_public):
-            if jwk["kid"] == kid:
-                return dict(jwk)
-        raise Problem(404, "key-not-found", "Schlüssel nicht gefunden")
+        jwk = self.keys.public_key(kid)
+        if jwk is None:
+            raise Problem(404, "key-not-found", "Schlüssel nicht gefunden")
+        return jwk
 
     def jwks(self) -> dict[str, Any]:
         """The portal's own signing keys (for the events it writes)."""

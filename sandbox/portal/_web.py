@@ -60,7 +60,10 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 def file_application(portal: Portal, data: dict[str, Any], attachments: list[Attachment]) -> str:
     """Seal and file an application exactly as the sender API would; returns the caseId."""
     sealed = seal_submission(
-        json.dumps(data, ensure_ascii=False).encode(), attachments, portal.keys.encryption_public
+        json.dumps(data, ensure_ascii=False).encode(),
+        attachments,
+        portal.keys.encryption_public,
+        compress_share=portal.config.compress_share,
     )
     ref = portal.create_submission(
         {

@@ -25,7 +25,13 @@ from joserfc.jwk import RSAKey
 from pydantic import SecretStr
 from pypdf import PdfWriter
 
-from amtsbote import ApplicationError, BusinessRuleError, ReviewRequired
+from amtsbote import (
+    ApplicationError,
+    BusinessRuleError,
+    LoginRefused,
+    ReviewRequired,
+    is_retryable,
+)
 from connectors.portal import (
     ACCEPT,
     PROBLEM_BASE,
@@ -276,7 +282,9 @@ def test_encrypted_to_another_key(sender: SenderClient, client: PortalClient) ->
     token = encrypt_part(json.dumps(DATA).encode(), other, "application/json")
     ref = sender.submit_application(DATA, raw_parts={"data": token})
     exc = invalid_on_fetch(client, ref["submissionId"])
-    assert [(p.code, p.instance) for p in exc.problems] == [("jwe-wrong-key", "data")]
+    # a kid none of our keys has: a technical problem of the sender, named as such
+    assert [(p.code, p.instance) for p in exc.problems] == [("jwe-unknown-kid", "data")]
+    assert exc.problems[0].type.endswith("/encryption-issue")
 
 
 def test_hash_mismatch(sender: SenderClient, client: PortalClient) -> None:
@@ -372,11 +380,13 @@ def test_expired_token_is_refreshed_once(portal: PortalHandle, client: PortalCli
     assert client.token_fetches == 2
 
 
-def test_wrong_client_secret(portal: PortalHandle) -> None:
+def test_wrong_client_secret_is_a_refused_login(portal: PortalHandle) -> None:
     with PortalClient(settings_for(portal, client_secret=SecretStr("nope"))) as c:
-        with pytest.raises(ApplicationError) as info:
+        with pytest.raises(LoginRefused) as info:
             list(c.list_new())
-    assert info.value.code == "auth"
+    # OAuth2 invalid_client: never retried (a retry could lock the client)
+    assert not is_retryable(info.value) and info.value.account == portal.receiver.client_id
+    assert "nope" not in str(info.value)
 
 
 def test_unknown_submission_is_an_application_error(client: PortalClient) -> None:

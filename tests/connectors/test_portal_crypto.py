@@ -91,6 +91,7 @@ def test_set_claims_and_signature(sig_key: RSAKey) -> None:
     header, claims = verify_set(token, sig_key)
     assert header == {"typ": "secevent+jwt", "alg": "PS512", "kid": "sig-1"}
     assert claims == {
+        "$schema": "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json",
         "jti": "11111111-2222-4333-8444-555555555555",
         "iss": "dest-1",
         "iat": 1_790_000_000,

@@ -30,6 +30,8 @@ from sandbox.portal import (
     create_app,
     encrypt_part,
 )
+from sandbox.portal._crypto import jwe_header
+from sandbox.portal._web import file_application
 from tests.fixtures.portal import PortalHandle, ReceiverAPI
 
 DATA = {
@@ -58,7 +60,7 @@ PDF = b"%PDF-1.4\n% Versicherungsnachweis\n%%EOF\n"
 def _decrypt(token: str, private_jwk: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     """Decrypt with joserfc directly (independent of the sandbox helpers)."""
     key = RSAKey.import_key({k: v for k, v in private_jwk.items() if k != "key_ops"})
-    registry = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
+    registry = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM", "DEF"])
     obj = jwe.decrypt_compact(token, key, registry=registry)
     return dict(obj.protected), bytes(obj.plaintext or b"")
 
@@ -92,7 +94,8 @@ def _file(portal: PortalHandle, **kwargs: Any) -> dict[str, Any]:
 
 
 def test_token_for_both_clients(portal: PortalHandle) -> None:
-    for creds, scope in ((portal.sender, "send:"), (portal.receiver, "receive:")):
+    subscribe = "https://schema.fitko.de/fit-connect/oauth/scopes/subscribe-destinations"
+    for creds, scope in ((portal.sender, "send:region:DE"), (portal.receiver, subscribe)):
         resp = httpx.post(
             portal.base_url + "/token",
             data={
@@ -105,7 +108,7 @@ def test_token_for_both_clients(portal: PortalHandle) -> None:
         body = resp.json()
         assert body["token_type"] == "Bearer"
         assert body["expires_in"] == 1800
-        assert body["scope"].startswith(scope) and portal.destination_id in body["scope"]
+        assert body["scope"] == scope  # as documented for senders and subscribers
         assert len(body["access_token"]) >= 32
 
 
@@ -118,7 +121,9 @@ def test_wrong_secret_and_missing_token_are_401(portal: PortalHandle) -> None:
             "client_secret": "falsch",
         },
     )
-    _assert_problem(resp, 401, "invalid-client")
+    # the token endpoint speaks OAuth2 (RFC 6749 §5.2), not problem+json
+    assert resp.status_code == 401 and resp.json()["error"] == "invalid_client"
+    assert resp.json()["error_description"] and resp.headers["cache-control"] == "no-store"
     _assert_problem(httpx.get(portal.base_url + "/v1/submissions"), 401, "unauthorized")
     resp = httpx.get(
         portal.base_url + "/v1/submissions", headers={"authorization": "Bearer erfunden"}
@@ -203,6 +208,7 @@ def test_jwe_round_trip_with_hashes(portal: PortalHandle, receiver: ReceiverAPI)
     assert sub["serviceType"]["identifier"] == "urn:de:fim:leika:leistung:99108013001000"
     key = portal.receiver_keys["encryption"]
     header, meta_bytes = _decrypt(sub["encryptedMetadata"], key)
+    header.pop("zip", None)  # some parts are compressed (see test_sender_compresses_a_share)
     assert header == {
         "alg": "RSA-OAEP-256",
         "enc": "A256GCM",
@@ -530,3 +536,18 @@ def test_admin_export_needs_token_and_holds_no_plaintext(portal: PortalHandle) -
     for secret_value in ("Jürgen", "Weiß", "DE02120300000000202051", "276098106543210"):
         assert secret_value not in text
     assert export["counts"]["submitted"] >= 1
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_form_compresses_the_configured_share(tmp_path: Path, share: float) -> None:
+    app = create_app(PortalConfig(data_dir=tmp_path, key_size=2048, compress_share=share))
+    core = app.state.portal
+    file_application(core, DATA, [("nachweis.pdf", "application/pdf", PDF)])
+    with core.store.transaction() as conn:
+        row = conn.execute("SELECT encrypted_metadata, encrypted_data FROM submissions").fetchone()
+        (att,) = conn.execute("SELECT jwe FROM attachments").fetchone()
+    headers = [jwe_header(t) for t in (row[0], row[1], att)]
+    assert [h.get("zip") if h else "broken" for h in headers] == [("DEF" if share else None)] * 3
+    key = json.loads((tmp_path / "receiver-keys.json").read_text())["encryption"]
+    assert json.loads(_decrypt(row[1], key)[1]) == DATA
+    core.store.close()
