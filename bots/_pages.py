@@ -32,7 +32,7 @@ from ._locate import (
     name_pattern,
     role_by_name,
 )
-from ._simulate import FieldValue, InputMethod, Option, simulate_form
+from ._simulate import FieldValue, InputMethod, Option, simulate_values
 from ._translate import SessionExpired, http_error
 
 __all__ = ["PageObject", "column_headers", "raise_validation", "read_table"]
@@ -185,7 +185,10 @@ class PageObject:
         read: dict[str, str | bool] = {}
         rest = {k: v for k, v in values.items() if k not in typed}
         if rest:
-            read.update(simulate_form(scope, rest, screen=self.screen))
+            values_read, has_tabs = simulate_values(scope, rest, screen=self.screen)
+            read.update(values_read)
+            if scope is self.page:  # the form's call looked for tabs too: `reveal` need not ask
+                self._has_tabs = has_tabs
         for label, value in typed.items():
             locator = self.reveal(field_by_label(scope, label))
             if isinstance(value, bool):
@@ -247,6 +250,7 @@ class PageObject:
         Raises:
             ApplicationError: The answer is an HTTP 5xx (code ``http-<status>``).
         """
+        # domcontentloaded, not commit: a table or a read-back needs the whole document parsed.
         with self.page.expect_navigation(wait_until="domcontentloaded") as nav:
             self.reveal(button).click()
         response = nav.value

@@ -39,7 +39,14 @@ from amtsbote import ApplicationError
 
 from ._locate import _BESIDE_TEXT
 
-__all__ = ["FieldValue", "InputMethod", "Option", "field_inputs", "simulate_form"]
+__all__ = [
+    "FieldValue",
+    "InputMethod",
+    "Option",
+    "field_inputs",
+    "simulate_form",
+    "simulate_values",
+]
 
 InputMethod: TypeAlias = Literal["fill", "simulate"]
 """How a form is filled: Playwright's actionable ``fill`` per field, or one `simulate` call."""
@@ -195,7 +202,7 @@ _SIMULATE_JS = r"""
     const same = f.kind === 'option' ? norm(got) === norm(f.value) : got === f.value;
     if (!same) problems.push({label: f.label, problem: 'mismatch'});
   }
-  return {values, problems};
+  return {values, problems, tabs: doc.querySelector('[role=tab]') !== null};
 }
 """
 
@@ -228,6 +235,13 @@ def simulate_form(
             or shows another value than was entered (code ``field-not-found`` or
             ``input-mismatch``; ``field`` is the first such label).
     """
+    return simulate_values(scope, values, screen=screen)[0]
+
+
+def simulate_values(
+    scope: Page | Frame | Locator, values: Mapping[str, FieldValue], *, screen: str = "Seite"
+) -> tuple[dict[str, str | bool], bool]:
+    """`simulate_form`, and whether the page has tabs (so `PageObject.reveal` need not ask)."""
     fields = [{"label": f.label, "kind": f.kind, "value": f.value} for f in field_inputs(values)]
     if isinstance(scope, Locator):
         result: dict[str, Any] = scope.evaluate(
@@ -244,4 +258,4 @@ def simulate_form(
         code = "input-mismatch" if first["problem"] == "mismatch" else "field-not-found"
         raise ApplicationError(f"{screen}: {text}.", code=code, field=first["label"])
     read: dict[str, str | bool] = result["values"]
-    return read
+    return read, bool(result["tabs"])
