@@ -22,7 +22,9 @@ def _cpu(proc: psutil.Process) -> float:
         times = proc.cpu_times()
     except psutil.Error:  # exited in between: its CPU is no longer readable
         return 0.0
-    return float(times.user + times.system)
+    # children_*: the CPU of descendants that have exited and been waited for (a flow run's
+    # browser closes before the run ends); live descendants are counted on their own.
+    return float(times.user + times.system + times.children_user + times.children_system)
 
 
 def tree_cpu_s(roots: Iterable[int], *, exclude: Iterable[int] = ()) -> float:
