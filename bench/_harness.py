@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench._cpu import tree_cpu_s
 from bench._data import Applications, ItemVariant
 from bench._memory import MemorySampler
 from bench._report import VariantStats, chart, ratios, table, write_json
@@ -197,20 +198,27 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         for key in flow_keys:
             item_ms[key], readback[key], flow_runs[key] = [], {}, []
 
+        cpu_s: dict[str, float] = dict.fromkeys([*variants, *flow_keys], 0.0)
+        # The sandbox's tree is the back office's CPU, the same for every variant: left out.
+        flow_pids = [] if worker is None else [worker.pid, prefect.pid]
         order = [*variants, *flow_keys]
         for r, k in enumerate(_split(config.n, config.rounds)):
             rotated = order[r % len(order) :] + order[: r % len(order)]
             for name in rotated:
                 if name in variants:
+                    cpu0 = tree_cpu_s([os.getpid()], exclude=[town.pid, *flow_pids])
                     for app in apps.records(k, name):
                         t0 = time.perf_counter()
                         aktenzeichen = variants[name].register(app)
                         item_ms[name].append((time.perf_counter() - t0) * 1000)
                         readback[name][app.reference] = aktenzeichen
+                    cpu_s[name] += tree_cpu_s([os.getpid()], exclude=[town.pid, *flow_pids]) - cpu0
                 else:
                     assert worker is not None
                     ids = worker.seed(apps, k)
+                    cpu0 = tree_cpu_s(flow_pids)
                     result = worker.run(ids, int(name.split("-")[1]))
+                    cpu_s[name] += tree_cpu_s(flow_pids) - cpu0
                     item_ms[name] += result.task_ms
                     readback[name].update(result.aktenzeichen)
                     flow_runs[name].append({"items": len(ids), "run_s": round(result.run_s, 3)})
@@ -222,9 +230,10 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     for name, times in item_ms.items():
         if name in flow_runs:
             total = sum(run["run_s"] for run in flow_runs[name])
-            stats[name] = VariantStats(times, total, sum(run["items"] for run in flow_runs[name]))
+            items = sum(run["items"] for run in flow_runs[name])
+            stats[name] = VariantStats(times, total, items, cpu_s=cpu_s[name])
         else:
-            stats[name] = VariantStats(times, sum(times) / 1000, len(times))
+            stats[name] = VariantStats(times, sum(times) / 1000, len(times), cpu_s=cpu_s[name])
     rat = ratios(stats)
     machine["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     payload: dict[str, Any] = {

@@ -13,6 +13,9 @@
   or above a field, in table cells, frames and pop-ups): `field_by_label`, `button_by_name`
   (also image buttons and postback links), `link_by_name`, `heading_by_name`, `role_by_name`,
   `frame_named`, `name_pattern`; a `Scope` is a Page, Frame, FrameLocator or Locator.
+- Input methods per page object or form (`PageObject.input_method`, `fill_form`): ``fill``
+  (Playwright's actionable fill) or ``simulate`` (`simulate_form`: one call fills a whole form
+  by the same meaning-locators, fires input/change events, reads the values back).
 - `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
   account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
@@ -47,6 +50,7 @@ from ._settings import (
     BotAccount,
     BrowserSettings,
 )
+from ._simulate import FieldValue, InputMethod, Option, simulate_form
 from ._translate import (
     SessionExpired,
     http_error,
@@ -66,6 +70,9 @@ __all__ = [
     "BrowserSettings",
     "CanaryFailed",
     "CanaryReport",
+    "FieldValue",
+    "InputMethod",
+    "Option",
     "PageObject",
     "Recovery",
     "RefusedLogins",
@@ -89,6 +96,7 @@ __all__ = [
     "read_table",
     "role_by_name",
     "safe_key",
+    "simulate_form",
     "translate_playwright_error",
     "write_evidence",
 ]

@@ -15,9 +15,10 @@ field's label become a `BusinessRuleError`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import ClassVar
 
-from playwright.sync_api import FrameLocator, Locator, Page, Response
+from playwright.sync_api import Frame, FrameLocator, Locator, Page, Response
 
 from amtsbote import ApplicationError, BusinessRuleError
 
@@ -31,6 +32,7 @@ from ._locate import (
     name_pattern,
     role_by_name,
 )
+from ._simulate import FieldValue, InputMethod, Option, simulate_values
 from ._translate import SessionExpired, http_error
 
 __all__ = ["PageObject", "column_headers", "raise_validation", "read_table"]
@@ -57,6 +59,13 @@ class PageObject:
 
     screen: ClassVar[str] = "Seite"
     login_heading: ClassVar[str | None] = None
+    input_method: ClassVar[InputMethod] = "fill"
+    """How `fill_form` enters this screen's forms: ``"fill"`` (Playwright's actionable fill per
+    field) or ``"simulate"`` (one call for the whole form, values read back; see
+    `bots._simulate` for when it is wrong)."""
+    fill_fields: ClassVar[frozenset[str]] = frozenset()
+    """Labels that always take ``"fill"``, also in a ``"simulate"`` form (a field with key
+    handlers or an input mask)."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -149,6 +158,48 @@ class PageObject:
         """Reveal a checkbox or radio and set it."""
         self.reveal(locator).set_checked(checked)
 
+    def fill_form(
+        self,
+        values: Mapping[str, FieldValue],
+        *,
+        method: InputMethod | None = None,
+        within: Page | Frame | Locator | None = None,
+    ) -> dict[str, str | bool]:
+        """Enter a form: label → text, `Option` (a select's option text) or bool (tick).
+
+        Uses the screen's `input_method` (or `method`); labels in `fill_fields` always take
+        ``"fill"``. Either way a field is found by `labelled` (the same meaning-locators) and
+        revealed from a closed tab panel as needed.
+
+        Returns:
+            Label → value: read back from the page for ``"simulate"``; as entered for
+            ``"fill"`` (Playwright's fill checks the field is visible, enabled and editable).
+
+        Raises:
+            ApplicationError: ``"simulate"``: a field is missing, ambiguous, read-only or reads
+                back different (its label in ``field``).
+        """
+        scope = self.page if within is None else within
+        method = method or self.input_method
+        typed = {k: v for k, v in values.items() if method == "fill" or k in self.fill_fields}
+        read: dict[str, str | bool] = {}
+        rest = {k: v for k, v in values.items() if k not in typed}
+        if rest:
+            values_read, has_tabs = simulate_values(scope, rest, screen=self.screen)
+            read.update(values_read)
+            if scope is self.page:  # the form's call looked for tabs too: `reveal` need not ask
+                self._has_tabs = has_tabs
+        for label, value in typed.items():
+            locator = self.reveal(field_by_label(scope, label))
+            if isinstance(value, bool):
+                locator.set_checked(value)
+            elif isinstance(value, Option):
+                locator.select_option(label=str(value))
+            else:
+                locator.fill(value)
+            read[label] = value
+        return {k: read[k] for k in values}
+
     def _scope(self, within: Scope | None) -> Scope:
         return self.page if within is None else within
 
@@ -199,6 +250,7 @@ class PageObject:
         Raises:
             ApplicationError: The answer is an HTTP 5xx (code ``http-<status>``).
         """
+        # domcontentloaded, not commit: a table or a read-back needs the whole document parsed.
         with self.page.expect_navigation(wait_until="domcontentloaded") as nav:
             self.reveal(button).click()
         response = nav.value

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page
 
-from bots import column_headers, raise_validation, read_table
+from bots import Option, column_headers, raise_validation, read_table
 
 from ._base import SteuerPage
 
@@ -44,6 +44,7 @@ class CaseFormPage(SteuerPage):
 
     screen = "Hundesteuerfall anlegen"
     path = "/faelle/neu"
+    input_method = "simulate"
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -101,19 +102,23 @@ class CaseFormPage(SteuerPage):
     def fill_case(self, entry: CaseEntry) -> None:
         """Fill every field (tabs are clicked as needed)."""
         self.arrive(self.heading)
-        self.fill(self.fremdreferenz, entry.fremdreferenz)
-        self.fill(self.dog_name, entry.dog_name)
-        self.reveal(self.breed).select_option(label=entry.breed_name)
-        self.fill(self.dog_birth_date, entry.dog_birth_date)
-        self.fill(self.chip_number, entry.chip_number)
-        self.fill(self.owned_since, entry.owned_since)
-        self.set_checked(self.insurance, entry.insurance)
-        self.set_checked(self.sepa if entry.sepa else self.transfer, True)
-        self.set_checked(self.mandate, entry.mandate)
-        self.fill(self.account_holder, entry.account_holder)
-        self.fill(self.iban, entry.iban)
-        self.fill(self.discount, entry.discount)
-        self.fill(self.remark, entry.remark)
+        self.fill_form(
+            {
+                "Fremdreferenz": entry.fremdreferenz,
+                "Name des Hundes": entry.dog_name,
+                "Rasse": Option(entry.breed_name),
+                "Geburtsdatum des Hundes": entry.dog_birth_date,
+                "Transpondernummer": entry.chip_number,
+                "Halter seit": entry.owned_since,
+                "Haftpflichtversicherung nachgewiesen": entry.insurance,
+                "SEPA-Lastschrift" if entry.sepa else "Überweisung": True,
+                "SEPA-Lastschriftmandat liegt vor": entry.mandate,
+                "Kontoinhaber": entry.account_holder,
+                "IBAN": entry.iban,
+                "Ermäßigung (EUR)": entry.discount,
+                "Bemerkung": entry.remark,
+            }
+        )
 
     def submit(self) -> ConfirmationPage:
         """Click "Fall anlegen" and return the confirmation.
@@ -166,6 +171,7 @@ class CaseListPage(SteuerPage):
 
     screen = "Hundesteuerfälle"
     path = "/faelle"
+    input_method = "simulate"
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -192,7 +198,7 @@ class CaseListPage(SteuerPage):
     def search(self, term: str) -> None:
         """Search by `term` with the form."""
         self.arrive(self.heading)
-        self.term.fill(term)
+        self.fill_form({"Suchbegriff": term})
         self.submit_form(self.search_button)
         self.wait_list()
 

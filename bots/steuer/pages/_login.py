@@ -20,6 +20,7 @@ class LoginPage(SteuerPage):
 
     screen = "Anmeldung"
     path = "/login"
+    input_method = "simulate"
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -53,8 +54,7 @@ class LoginPage(SteuerPage):
                 "Konto gesperrt …" (code ``account-locked``); names the account only.
         """
         self.arrive_login()
-        self.username.fill(username)
-        self.password.fill(password)
+        self.fill_form({"Benutzername": username, "Passwort": password})
         self.submit_form(self.submit_button)
         start = StartPage(self.page)
         start.heading.or_(self.wrong_credentials).or_(self.account_locked).first.wait_for()

@@ -30,6 +30,7 @@ class TaxpayerSearchPage(SteuerPage):
 
     screen = "Steuerpflichtige suchen"
     path = "/steuerpflichtige"
+    input_method = "simulate"
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -63,9 +64,7 @@ class TaxpayerSearchPage(SteuerPage):
             birth_date: Geburtsdatum as TT.MM.JJJJ.
         """
         self.arrive(self.heading)
-        self.family_name.fill(family_name)
-        self.given_name.fill(given_name)
-        self.birth_date.fill(birth_date)
+        self.fill_form({"Nachname": family_name, "Vorname": given_name, "Geburtsdatum": birth_date})
         self.submit_form(self.search_button)
         self.arrive(self.results.or_(self.no_results).or_(self.search_error))
         if not self.results.count():
@@ -117,6 +116,7 @@ class TaxpayerFormPage(SteuerPage):
 
     screen = "Neuer Steuerpflichtiger"
     path = "/steuerpflichtige/neu"
+    input_method = "simulate"
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -167,13 +167,13 @@ class TaxpayerFormPage(SteuerPage):
                 and `confirm_duplicate` is False (code ``taxpayer-duplicate``).
         """
         self.arrive(self.heading)
-        for locator, value in (
-            (self.family_name, entry.family_name), (self.given_name, entry.given_name),
-            (self.birth_date, entry.birth_date), (self.street, entry.street_and_number),
-            (self.postal_code, entry.postal_code), (self.city, entry.city),
-            (self.email, entry.email),
-        ):  # fmt: skip
-            locator.fill(value)
+        self.fill_form(
+            {
+                "Nachname": entry.family_name, "Vorname": entry.given_name,
+                "Geburtsdatum": entry.birth_date, "Straße und Hausnummer": entry.street_and_number,
+                "Postleitzahl": entry.postal_code, "Ort": entry.city, "E-Mail": entry.email,
+            }
+        )  # fmt: skip
         self.submit_form(self.save_button)
         taxpayer = TaxpayerPage(self.page)
         alerts = self.page.get_by_role("alert")
