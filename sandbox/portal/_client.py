@@ -11,12 +11,12 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import httpx
 
 from sandbox.portal._codes import DEFAULT_DESTINATION_ID, HUNDESTEUER_SERVICE
-from sandbox.portal._envelope import Attachment, seal_submission
+from sandbox.portal._envelope import Attachment, email_reply_channel, seal_submission
 
 __all__ = ["SenderClient", "SubmissionRef"]
 
@@ -131,6 +131,7 @@ class SenderClient:
         service_type: Mapping[str, str] | None = None,
         skip_attachments: Sequence[int] = (),
         submit: bool = True,
+        reply_channel: Mapping[str, Any] | None | Literal["from-data"] = "from-data",
     ) -> SubmissionRef:
         """File one application.
 
@@ -144,6 +145,9 @@ class SenderClient:
             service_type: Override the service type (default: Hundesteuer).
             skip_attachments: Indexes of announced attachments not to upload.
             submit: False leaves the submission ``incomplete``.
+            reply_channel: The metadata's ``replyChannel``; ``None`` for none (the answer
+                comes by post). Default: e-mail to the address in the data
+                (``owner.email``), as the online form does.
 
         Returns:
             The submission's ids.
@@ -153,8 +157,16 @@ class SenderClient:
         """
         if data_bytes is None:
             data_bytes = json.dumps(data, ensure_ascii=False).encode()
+        if reply_channel == "from-data":
+            owner = (data or {}).get("owner")
+            address = owner.get("email") if isinstance(owner, Mapping) else None
+            reply_channel = email_reply_channel(address) if isinstance(address, str) else None
         sealed = seal_submission(
-            data_bytes, attachments, self.encryption_key(), tamper_metadata=tamper_metadata
+            data_bytes,
+            attachments,
+            self.encryption_key(),
+            tamper_metadata=tamper_metadata,
+            reply_channel=reply_channel,
         )
         raw = dict(raw_parts or {})
         ref = self.request(

@@ -1,7 +1,7 @@
 """SQLite persistence of the portal (stdlib sqlite3, one connection behind a lock).
 
-The portal holds ciphertext and ids only; replies from the authority are kept as sent so the
-citizen's status page can offer them for download.
+The portal holds ciphertext and ids only; it carries no letters back (FIT-Connect has no reply
+endpoint: the authority answers over the citizen's reply channel).
 """
 
 from __future__ import annotations
@@ -47,20 +47,6 @@ CREATE TABLE IF NOT EXISTS events (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_case ON events(case_id, seq);
-CREATE TABLE IF NOT EXISTS replies (
-    reply_id TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reply_attachments (
-    reply_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    filename TEXT NOT NULL,
-    mime_type TEXT NOT NULL,
-    content BLOB NOT NULL,
-    PRIMARY KEY (reply_id, idx)
-);
 """
 
 
