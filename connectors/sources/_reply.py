@@ -64,6 +64,10 @@ class ReplySettings(BaseSettings):
     outbox_dir: Path | None = Field(
         None, description="print-and-post outbox; default: <data dir>/post-ausgang"
     )
+    channels: list[Literal["eMail"]] = Field(
+        default_factory=lambda: ["eMail"],
+        description="channels this office reaches; empty: every letter goes the fallback way",
+    )
     fallback: Literal["print", "review"] = Field(
         "print", description="what happens to a letter no reachable channel can carry"
     )
@@ -148,7 +152,9 @@ class ReplyChannels:
         docs = [self.convert(d) for d in letters] if self.convert else list(letters)
         kind, fields = reply_channel(metadata)
         reason = f"channel-{kind}"
-        if kind == "eMail":
+        if kind == "eMail" and kind not in self.settings.channels:
+            reason = "channel-eMail-off"
+        elif kind == "eMail":
             address = fields.get("address")
             key = fields.get("pgpPublicKey")
             if not isinstance(address, str) or not _ADDRESS.match(address):

@@ -78,7 +78,7 @@ def _assert_pending(town: Musterstadt, ids: list[str], report: dict[str, Any], c
         assert rows[sid]["Fehlercode"] and rows[sid]["Fehlercode"].startswith(code), rows[sid]
         # received (or still waiting at the portal), but nothing went out to the citizen
         assert snap.submissions[sid]["state"] in ("submitted", "accepted")
-        assert snap.submissions[sid]["replies"] == []
+        assert snap.letters(sid) == []
         item = store.get("hundesteuer", sid)
         assert item is not None and item.state == ItemState.FAILED, item
     failed = {e["item_key"] for e in audit_events(town) if e["step"] == "failed"}
