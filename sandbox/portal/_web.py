@@ -134,7 +134,7 @@ def build_web(portal: Portal) -> APIRouter:
                 attachments.append((_safe_filename(upload.filename), "application/pdf", content))
         # The answer comes by e-mail to the address given (FIT-Connect ``replyChannel.eMail``),
         # PGP-encrypted when the citizen pasted a public key.
-        pgp_key = text("replyChannel.pgpPublicKey")
+        pgp_key = text("replyChannel.pgpPublicKey").replace("\r\n", "\n")  # forms send CRLF
         if pgp_key and "BEGIN PGP PUBLIC KEY BLOCK" not in pgp_key:
             return render(
                 "error.html",
