@@ -133,11 +133,19 @@ class Snapshot:
     taxpayers: list[dict[str, Any]]
     akten: dict[str, dict[str, Any]]
     mails: dict[str, list[EmailMessage]] = field(default_factory=dict)  # by reply id
+    posted: set[str] = field(default_factory=set)  # reply ids in the print-and-post outbox
 
     def letters(self, sid: str, kind: str | None = None) -> list[EmailMessage]:
         """The mails that carried the item's letters (``bescheid``, ``ablehnung`` or both)."""
         kinds = (kind,) if kind else ("bescheid", "ablehnung")
         return [m for k in kinds for m in self.mails.get(reply_id_for(sid, k), [])]
+
+    def sent(self, sid: str, kind: str | None = None) -> int:
+        """How often the item's letters went out: mails plus print jobs."""
+        kinds = (kind,) if kind else ("bescheid", "ablehnung")
+        return len(self.letters(sid, kind)) + sum(
+            reply_id_for(sid, k) in self.posted for k in kinds
+        )
 
     @property
     def cases_per_ref(self) -> Counter[str]:
@@ -147,7 +155,7 @@ class Snapshot:
         """What must not change when a rerun has nothing to do."""
         return (
             {
-                sid: (s["state"], s["eventCounts"], len(self.letters(sid)))
+                sid: (s["state"], s["eventCounts"], self.sent(sid))
                 for sid, s in self.submissions.items()
             },
             len(self.cases),
@@ -164,6 +172,7 @@ def snapshot(town: Musterstadt) -> Snapshot:
         taxpayers=list(steuer.get("taxpayers", [])),
         akten={a["aktenzeichen"]: a for a in town.eakte.export()["akten"]},
         mails=town.smtp.by_reply_id(),
+        posted={p.name for p in (town.data_dir / "post-ausgang").glob("*-*-*-*-*") if p.is_dir()},
     )
 
 
@@ -185,12 +194,13 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
     """Compare the systems with the expected outcome (work-item state) per submission id.
 
     Every intact submission is accepted once at the portal (the technical receipt) and
-    answered at most once, by one mail to the reply channel's address with the letter
-    attached. ``done``: in the back office exactly once, one mail (the notice), antrag +
-    bescheid archived under the case's Aktenzeichen. ``rejected``: either rejected at the
-    portal with a problem (technically broken, never a work item), or refused after receipt:
-    one mail (the Ablehnungsbescheid), the letter archived, never in the back office.
-    ``klaerfall``: received, not in the back office, no letter yet.
+    answered at most once: one mail to the reply channel's address with the letter attached,
+    or one print job in the outbox when the submission named no channel. ``done``: in the
+    back office exactly once, one notice sent, antrag + bescheid archived under the case's
+    Aktenzeichen. ``rejected``: either rejected at the portal with a problem (technically
+    broken, never a work item), or refused after receipt: one Ablehnungsbescheid sent, the
+    letter archived, never in the back office. ``klaerfall``: received, not in the back
+    office, no letter yet.
     """
     snap = snapshot(town)
     per_ref = snap.cases_per_ref
@@ -202,7 +212,7 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
             continue
         n_cases = per_ref.get(sid, 0)
         letters = snap.letters(sid)
-        replies = len(letters)
+        replies = snap.sent(sid)
         if any(not list(m.iter_attachments()) for m in letters):
             v.lost.append(f"{sid}: a letter mail without the letter attached")
         if n_cases > 1:
@@ -213,11 +223,7 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
             v.duplicated.append(f"{sid}: events {sub['eventCounts']} letters {replies}")
         docs = _archived(snap, sid)
         if outcome == "done":
-            if (
-                sub["state"] != "accepted"
-                or n_cases != 1
-                or len(snap.letters(sid, "bescheid")) != 1
-            ):
+            if sub["state"] != "accepted" or n_cases != 1 or snap.sent(sid, "bescheid") != 1:
                 v.lost.append(f"{sid}: {sub['state']}, {n_cases} cases, {replies} letters")
             elif not {f"{sid}-antrag", f"{sid}-bescheid"} <= docs:
                 v.lost.append(f"{sid}: not archived ({sorted(docs)})")
@@ -225,7 +231,7 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
             if n_cases:
                 v.wrong.append(f"{sid}: rejected but in the back office")
             elif sub["state"] == "accepted":
-                if len(snap.letters(sid, "ablehnung")) != 1 or f"{sid}-ablehnung" not in docs:
+                if snap.sent(sid, "ablehnung") != 1 or f"{sid}-ablehnung" not in docs:
                     v.lost.append(f"{sid}: refused without letter ({replies} letters)")
             elif sub["state"] != "rejected" or replies:
                 v.wrong.append(f"{sid}: {sub['state']} instead of rejected")
