@@ -65,7 +65,7 @@ class ReplySettings(BaseSettings):
         None, description="print-and-post outbox; default: <data dir>/post-ausgang"
     )
     channels: list[Literal["eMail"]] = Field(
-        default_factory=lambda: ["eMail"],
+        ["eMail"],  # pydantic copies the default per instance
         description="channels this office reaches; empty: every letter goes the fallback way",
     )
     fallback: Literal["print", "review"] = Field(

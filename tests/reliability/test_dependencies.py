@@ -92,15 +92,24 @@ def _first(step: str, town: Musterstadt, ids: list[str]) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("system", "code"), [("eakte", "archive"), ("portal", "portal"), ("steuer", "")]
+    ("system", "code"),
+    [("eakte", "archive"), ("portal", "portal"), ("steuer", ""), ("mail", "mail-unreachable")],
 )
 def test_outage_leaves_items_pending_and_next_run_does_them(
     town: Musterstadt, system: str, code: str
 ) -> None:
-    ids = _file(town, 3, seed={"eakte": 31, "portal": 32, "steuer": 33}[system])  # other dogs
-    if system == "eakte":
-        # unreachable for the whole run: pointed at a port nobody listens on
-        with extra_env(town.env, {"AMTSBOTE_EAKTE_BASE_URL": closed_port_url()}):
+    seed = {"eakte": 31, "portal": 32, "steuer": 33, "mail": 34}[system]
+    ids = _file(town, 3, seed=seed)  # other dogs
+    if system in ("eakte", "mail"):
+        # unreachable for the whole run: pointed at a port nobody listens on (the mail server
+        # is where the letters leave: entered and archived, the items wait to be sent)
+        closed = closed_port_url()
+        setting = (
+            {"AMTSBOTE_EAKTE_BASE_URL": closed}
+            if system == "eakte"
+            else {"AMTSBOTE_MAIL_PORT": closed.rsplit(":", 1)[1].rstrip("/")}
+        )
+        with extra_env(town.env, setting):
             report = _run()
     else:
         # maintenance starts mid-run: the portal's once the first item was stored (the intake
@@ -122,7 +131,7 @@ def test_outage_leaves_items_pending_and_next_run_does_them(
         assert outage.fired
     failed = [r["Vorgang"] for r in report["items"] if r["Ergebnis"] == "failed"]
     assert failed, report
-    if system == "eakte":
+    if system in ("eakte", "mail"):
         assert sorted(failed) == sorted(ids)
     _assert_pending(town, failed, report, code)
 
