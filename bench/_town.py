@@ -42,6 +42,8 @@ class Town:
         return {
             "AMTSBOTE_DATA_DIR": str(data_dir),
             "AMTSBOTE_CONSOLE_LOGS": "false",
+            # no mail system in Musterstadt yet: letters go to the print-and-post outbox
+            "AMTSBOTE_REPLY_CHANNELS": "[]",
             "AMTSBOTE_PORTAL_BASE_URL": p["url"],
             "AMTSBOTE_PORTAL_DESTINATION_ID": p["destination_id"],
             "AMTSBOTE_PORTAL_CLIENT_ID": p["receiver_id"],

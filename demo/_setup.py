@@ -66,6 +66,8 @@ def amtsbote_env(layout: DemoLayout) -> dict[str, str]:
         "AMTSBOTE_HOME": str(ROOT),
         "AMTSBOTE_DATA_DIR": str(layout.data_dir),
         "AMTSBOTE_CONSOLE_LOGS": "false",
+        # no mail system in Musterstadt yet: letters go to the print-and-post outbox
+        "AMTSBOTE_REPLY_CHANNELS": "[]",
         "AMTSBOTE_PORTAL_BASE_URL": f"http://{HOST}:{PORTAL_PORT}",
         "AMTSBOTE_PORTAL_DESTINATION_ID": portal.destination_id,
         "AMTSBOTE_PORTAL_CLIENT_ID": portal.receiver_client_id,

@@ -111,7 +111,17 @@ class Mailer:
                 ``mail-recipient-refused`` or ``mail-error``.
             ValueError: Bad arguments (see `build`).
         """
-        msg = self.build(to, subject, body)
+        return self.send(self.build(to, subject, body))
+
+    def send(self, msg: EmailMessage) -> str:
+        """Send a message built elsewhere (a letter to a citizen, with attachments).
+
+        Returns:
+            Its Message-ID.
+
+        Raises:
+            ApplicationError: As `notify`.
+        """
         s = self.settings
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout_s) as smtp:
@@ -144,5 +154,5 @@ class Mailer:
                 "Der Mailserver ist nicht erreichbar.", code="mail-unreachable"
             ) from exc
         message_id = str(msg["Message-ID"])
-        log.info("mail.sent", message_id=message_id, recipients=len(msg["To"].split(",")))
+        log.info("mail.sent", message_id=message_id, recipients=len(str(msg["To"]).split(",")))
         return message_id

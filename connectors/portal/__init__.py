@@ -11,8 +11,10 @@ with PortalClient(PortalSettings()) as portal:       # env AMTSBOTE_PORTAL_*
             continue
         ...                                              # enter, file, notify
         receipt = portal.accept(received)                # signed SET: keep it for the audit
-        portal.reply(ref.case_id, reply_id, "Ihr Bescheid", [ReplyAttachment(...)])
 ```
+
+Letters to the citizen do not go through the portal: FIT-Connect has no reply endpoint; they
+travel over the submission's ``replyChannel`` (`connectors.sources.ReplyChannels`).
 
 The client knows no service: `received.record()` validates the data into the record that
 `connectors.records` registered for the schema URI the submission names.
@@ -44,8 +46,6 @@ from connectors.portal._models import (
     PortalEvent,
     ReceivedAttachment,
     ReceivedSubmission,
-    ReplyAttachment,
-    ReplyResult,
     SubmissionRef,
 )
 from connectors.portal._settings import PortalSettings
@@ -71,8 +71,6 @@ __all__ = [
     "ReceivedAttachment",
     "ReceivedSubmission",
     "ReplayGuard",
-    "ReplyAttachment",
-    "ReplyResult",
     "SubmissionInvalid",
     "SubmissionRef",
     "check_callback_url",

@@ -1,14 +1,14 @@
-"""Our decisions in the case's event log: accept, reject, reply.
+"""Our decisions in the case's event log: accept, reject.
 
 Every write is idempotent by the submission id: `accept` and `reject` first look into the
-case's event log and do nothing if the same decision is already there; `reply` is keyed by its
-``replyId``. A decision that contradicts the portal's state (accepting what is already
-rejected) raises `ReviewRequired`: a person must look.
+case's event log and do nothing if the same decision is already there. The Submission API has
+no reply: letters to the citizen go over the metadata's reply channel
+(`connectors.sources.ReplyChannels`). A decision that contradicts the portal's state
+(accepting what is already rejected) raises `ReviewRequired`: a person must look.
 """
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
 from typing import Any, Final
@@ -22,8 +22,6 @@ from connectors.portal._models import (
     EventResult,
     PortalEvent,
     ReceivedSubmission,
-    ReplyAttachment,
-    ReplyResult,
 )
 from connectors.records import Problem
 
@@ -35,7 +33,7 @@ JOSE: Final = "application/jose"
 
 
 class Events(EventLog):
-    """The writing half of `PortalClient`: `accept`, `reject`, `reply` (reads via `EventLog`)."""
+    """The writing half of `PortalClient`: `accept`, `reject` (reads via `EventLog`)."""
 
     def _decision(self, case_id: str, submission_id: str) -> PortalEvent | None:
         for event in self.events(case_id):
@@ -135,44 +133,6 @@ class Events(EventLog):
             submission_id=submission_id,
             case_id=case_id,
         )
-
-    # --- replies --------------------------------------------------------------------------
-
-    def reply(
-        self,
-        case_id: str,
-        reply_id: str | uuid.UUID,
-        title: str,
-        attachments: Sequence[ReplyAttachment] = (),
-    ) -> ReplyResult:
-        """Send a reply (e.g. the notice) to the citizen; idempotent by `reply_id`.
-
-        Args:
-            case_id: The accepted case.
-            reply_id: A UUID chosen by the caller and kept for reruns (derive it from the
-                business key, e.g. ``uuid5``).
-            title: Shown to the citizen.
-            attachments: Documents to send.
-        """
-        rid = str(reply_id)
-        body = {
-            "replyId": rid,
-            "title": title,
-            "attachments": [
-                {
-                    "filename": a.filename,
-                    "mimeType": a.mime_type,
-                    "content": base64.b64encode(a.content).decode("ascii"),
-                }
-                for a in attachments
-            ],
-        }
-        resp = self._send(
-            "POST", self._api(f"cases/{case_id}/replies"), accept=(200, 201), json=body
-        )
-        created = resp.status_code == 201
-        log.info("portal.reply", case_id=case_id, reply_id=rid, created=created)
-        return ReplyResult(reply_id=rid, case_id=case_id, created=created)
 
 
 def _conflict(submission_id: str, existing: str) -> ReviewRequired:

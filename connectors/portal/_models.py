@@ -33,8 +33,6 @@ __all__ = [
     "PortalEvent",
     "ReceivedAttachment",
     "ReceivedSubmission",
-    "ReplyAttachment",
-    "ReplyResult",
     "SubmissionRef",
 ]
 
@@ -220,21 +218,3 @@ class PortalEvent:
     def jti(self) -> str:
         """The token id."""
         return str(self.claims.get("jti", ""))
-
-
-@dataclass(frozen=True)
-class ReplyAttachment:
-    """A document sent back to the citizen with a reply (e.g. the notice as PDF)."""
-
-    filename: str
-    mime_type: str
-    content: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class ReplyResult:
-    """Outcome of `reply`; `created` is False when the reply id was already there."""
-
-    reply_id: str
-    case_id: str
-    created: bool

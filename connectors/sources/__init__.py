@@ -13,13 +13,22 @@ for item in source.list_new():
 ```
 
 `Source` is the protocol (an IMAP mailbox source follows the same shape), `Delivery` the way
-letters go back to the person who filed the item.
+letters go back to the person who filed the item: for the portal `ReplyChannels`, over the
+``replyChannel`` of the submission's metadata (e-mail over SMTP, else print and post).
 """
 
 from __future__ import annotations
 
 from connectors.sources._portal import PortalSource
+from connectors.sources._reply import (
+    Convert,
+    Encrypt,
+    ReplyChannels,
+    ReplySettings,
+    reply_channel,
+)
 from connectors.sources._source import (
+    Delivered,
     Delivery,
     Document,
     Receipt,
@@ -29,11 +38,17 @@ from connectors.sources._source import (
 )
 
 __all__ = [
+    "Convert",
+    "Delivered",
     "Delivery",
     "Document",
+    "Encrypt",
     "PortalSource",
     "Receipt",
     "Received",
+    "ReplyChannels",
+    "ReplySettings",
     "Source",
     "SourceItem",
+    "reply_channel",
 ]

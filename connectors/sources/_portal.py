@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -31,12 +31,12 @@ from connectors.portal import (
     PortalClient,
     ReceivedAttachment,
     ReceivedSubmission,
-    ReplyAttachment,
     SubmissionInvalid,
 )
 from connectors.records import RulesBroken
 
-from ._source import Document, Receipt, Received, SourceItem
+from ._reply import ReplyChannels
+from ._source import Delivered, Document, Receipt, Received, SourceItem
 
 __all__ = ["PortalSource"]
 
@@ -63,14 +63,22 @@ class PortalSource(Generic[R]):
             as on the day it came in.
             Default: the record registered for the submission's schema (`connectors.records`).
         name: Name of the source in logs and the audit trail.
+        replies: How letters reach the citizen (the reply channel of the metadata); default
+            `ReplyChannels.from_env`, built on the first letter.
     """
 
     def __init__(
-        self, client: PortalClient, parse: Parse[R] | None = None, *, name: str = "portal"
+        self,
+        client: PortalClient,
+        parse: Parse[R] | None = None,
+        *,
+        name: str = "portal",
+        replies: ReplyChannels | None = None,
     ) -> None:
         self.client = client
         self.parse: Parse[R] = parse or _registered
         self.name = name
+        self._replies = replies
 
     # -- listing and fetching ----------------------------------------------------------------
     def list_new(self, limit: int | None = None) -> list[SourceItem]:
@@ -204,17 +212,19 @@ class PortalSource(Generic[R]):
             ) from exc
         return self._received(submission, on)
 
-    # -- delivery (the portal's reply path; the reply channel replaces it) ---------------------
+    # -- delivery: over the reply channel the metadata names, never the Submission API -----
+    @property
+    def replies(self) -> ReplyChannels:
+        if self._replies is None:
+            self._replies = ReplyChannels.from_env()
+        return self._replies
+
     def deliver(
-        self, item_key: str, refs: Mapping[str, str], reply_id: str, letters: Sequence[Document]
-    ) -> None:
-        title = letters[0].title if letters else ""
-        self.client.reply(
-            refs["case_id"],
-            reply_id,
-            title,
-            [ReplyAttachment(d.filename, d.mime_type, d.content) for d in letters],
-        )
+        self, received: Received[R], reply_id: str, letters: Sequence[Document]
+    ) -> Delivered:
+        submission = received.handle
+        metadata = submission.metadata if isinstance(submission, ReceivedSubmission) else None
+        return self.replies.send(received.item_key, metadata, reply_id, letters)
 
     def close(self) -> None:
         self.client.close()

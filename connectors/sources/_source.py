@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from amtsbote import BusinessRuleError
 
 __all__ = [
+    "Delivered",
     "Delivery",
     "Document",
     "Receipt",
@@ -140,11 +141,36 @@ class Source(Protocol[R]):
         ...
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """How a letter went out: what the item's references and audit show a user.
+
+    Attributes:
+        route: ``mail`` (sent over SMTP) or ``print`` (into the print-and-post outbox).
+        channel: The reply channel the submission named (``eMail``, ``deMail``, ``fink``,
+            ``elster``) or ``none``.
+        reference: The Message-ID of the mail, or the outbox folder of the print job.
+        created: False when an earlier attempt had already put the print job there.
+        reason: Why a letter went to print instead of the named channel (a code).
+    """
+
+    route: str
+    channel: str
+    reference: str
+    created: bool = True
+    reason: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """The audit outcome: ``mailed`` or ``posted-for-print``."""
+        return "mailed" if self.route == "mail" else "posted-for-print"
+
+
 class Delivery(Protocol):
     """Carries a letter (notice, rejection) to the person who filed the item."""
 
     def deliver(
-        self, item_key: str, refs: Mapping[str, str], reply_id: str, letters: Sequence[Document]
-    ) -> None:
-        """Send `letters` for the item; idempotent by `reply_id`."""
+        self, received: Received[Any], reply_id: str, letters: Sequence[Document]
+    ) -> Delivered:
+        """Send `letters` for the item over the way it names; idempotent by `reply_id`."""
         ...

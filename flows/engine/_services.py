@@ -56,7 +56,7 @@ class Services:
 
     @property
     def delivery(self) -> Delivery:
-        """How letters reach the citizen: the source's own reply path."""
+        """How letters reach the citizen: the source's reply channels (portal: the metadata's)."""
         if not hasattr(self.source, "deliver"):
             raise ApplicationError(
                 f"Die Quelle {self.source.name} kann keine Schreiben zustellen.",

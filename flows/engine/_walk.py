@@ -8,7 +8,8 @@ the item key, so a crash between any two is repaired by the next attempt:
     notice     reused from the e-Akte if an earlier attempt filed it, else rendered
     approval   manual: the item waits for a Freigabe run (state ``awaiting_approval``)
     archive    put-by-key: application, attachments, letter under the reference
-    deliver    the letter to the citizen; the reply id is derived from the item key
+    deliver    the letter to the citizen over the reply channel the submission names (e-mail,
+               else the print-and-post outbox); the reply id is derived from the item key
     done       the store's state; the commit point of the walk
 
 Outcomes (`Walker.settle`): `BusinessRuleError` → rejection letter, state ``rejected`` (also
@@ -196,12 +197,24 @@ class Walker:
 
     def deliver(
         self, received: Received[Any], aktenzeichen: str, kind: str, letter: Document
-    ) -> None:
+    ) -> dict[str, str]:
+        """Send the letter; returns the references that tell a user how it went out."""
         # the source's own references came back with the payload: no store read per item
-        self.s.delivery.deliver(
-            received.item_key, dict(received.refs), reply_id_for(received.item_key, kind), [letter]
+        reply_id = reply_id_for(received.item_key, kind)
+        sent = self.s.delivery.deliver(received, reply_id, [letter])
+        self.audit(
+            received.item_key,
+            "delivered",
+            sent.outcome,
+            aktenzeichen=aktenzeichen,
+            letter=kind,
+            channel=sent.channel,
+            reference=sent.reference,
+            reason=sent.reason,
         )
-        self.audit(received.item_key, "delivered", "ok", aktenzeichen=aktenzeichen, letter=kind)
+        if sent.route == "print":
+            log.info("letter posted for print", item_key=received.item_key, reason=sent.reason)
+        return {f"zustellung-{kind}": sent.outcome, f"zustellung-{kind}-ref": sent.reference}
 
     # -- the walk ----------------------------------------------------------------------------
     def work(
@@ -248,10 +261,10 @@ class Walker:
             )
         self.audit(key, "approval", "automatic" if approval == "auto" else "by-clerk")
         self.archive(received, ref, [notice])
-        self.deliver(received, ref, NOTICE, notice)
-        self._transition(item, ItemState.DONE, refs={"aktenzeichen": ref}, error_code=None)
+        sent = self.deliver(received, ref, NOTICE, notice)
+        self._transition(item, ItemState.DONE, refs={"aktenzeichen": ref, **sent}, error_code=None)
         self.audit(key, "done", "ok", aktenzeichen=ref)
-        return ItemResult(key, ItemState.DONE.value, ref, created=entry.created)
+        return ItemResult(key, ItemState.DONE.value, ref, created=entry.created, extra=sent)
 
     def settle(
         self, item: WorkItem, received: Received[Any], walk: Callable[[], ItemResult]
@@ -300,13 +313,13 @@ class Walker:
             received, ref, REJECTION, lambda: self.process.rejection(received, error, self.today)
         )
         self.archive(received, ref, [letter])
-        self.deliver(received, ref, REJECTION, letter)
+        sent = self.deliver(received, ref, REJECTION, letter)
         self._transition(
-            item, ItemState.REJECTED, error_code=error.code, refs={"aktenzeichen": ref}
+            item, ItemState.REJECTED, error_code=error.code, refs={"aktenzeichen": ref, **sent}
         )
         self.audit(key, "rejected", "ok", code=error.code, aktenzeichen=ref)
         log.info("item rejected", item_key=key, code=error.code)
-        return ItemResult(key, ItemState.REJECTED.value, ref, error_code=error.code)
+        return ItemResult(key, ItemState.REJECTED.value, ref, error_code=error.code, extra=sent)
 
     def fail(self, item: WorkItem, result: ItemResult) -> None:
         """The last try failed: the item stays claimable for a later run."""

@@ -35,7 +35,7 @@ from sandbox.portal._crypto import (
     sign_set,
     verify_set,
 )
-from sandbox.portal._envelope import build_metadata, seal_submission
+from sandbox.portal._envelope import build_metadata, email_reply_channel, seal_submission
 
 __all__ = [
     "BREEDS",
@@ -53,6 +53,7 @@ __all__ = [
     "SubmissionRef",
     "auth_tag",
     "build_metadata",
+    "email_reply_channel",
     "create_app",
     "decrypt_part",
     "encrypt_part",

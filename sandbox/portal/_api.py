@@ -144,19 +144,6 @@ def build_api(portal: Portal) -> APIRouter:
         auth(authorization, "any")
         return portal.event_log(case_id, limit, offset)
 
-    @router.post("/v1/cases/{case_id}/replies")
-    async def post_reply(
-        case_id: str, request: Request, authorization: str | None = Header(default=None)
-    ) -> JSONResponse:
-        auth(authorization, RECEIVER)
-        ref, created = portal.post_reply(case_id, await _json(request))
-        return JSONResponse(ref, status_code=201 if created else 200)
-
-    @router.get("/v1/cases/{case_id}/replies")
-    def list_replies(case_id: str, authorization: str | None = Header(default=None)) -> Any:
-        auth(authorization, RECEIVER)
-        return {"replies": portal.replies(case_id)}
-
     # --- admin (tests only; bots and connectors never call these) ---
 
     admin = require_bearer(portal.config.admin_token)

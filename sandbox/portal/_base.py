@@ -1,7 +1,7 @@
 """What every part of the portal core shares: the `Problem` error, timestamps, ids, the state.
 
 `PortalBase` holds the configuration, keys and store; the parts of `Portal` (tokens, sender,
-receiver, replies) build on it, each in its own module.
+receiver, status) build on it, each in its own module.
 """
 
 from __future__ import annotations

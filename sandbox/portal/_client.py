@@ -11,12 +11,17 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import httpx
 
 from sandbox.portal._codes import DEFAULT_DESTINATION_ID, HUNDESTEUER_SERVICE
-from sandbox.portal._envelope import DEFAULT_COMPRESS_SHARE, Attachment, seal_submission
+from sandbox.portal._envelope import (
+    DEFAULT_COMPRESS_SHARE,
+    Attachment,
+    email_reply_channel,
+    seal_submission,
+)
 
 __all__ = ["SenderClient", "SubmissionRef"]
 
@@ -138,6 +143,7 @@ class SenderClient:
         skip_attachments: Sequence[int] = (),
         submit: bool = True,
         without_data: bool = False,
+        reply_channel: Mapping[str, Any] | None | Literal["from-data"] = "from-data",
     ) -> SubmissionRef:
         """File one application.
 
@@ -152,6 +158,9 @@ class SenderClient:
             skip_attachments: Indexes of announced attachments not to upload.
             submit: False leaves the submission ``incomplete``.
             without_data: File attachments only (no ``encryptedData``, optional in v1).
+            reply_channel: The metadata's ``replyChannel``; ``None`` for none (the answer
+                comes by post). Default: e-mail to the address in the data
+                (``owner.email``), as the online form does.
 
         Returns:
             The submission's ids.
@@ -161,6 +170,10 @@ class SenderClient:
         """
         if data_bytes is None and not without_data:
             data_bytes = json.dumps(data, ensure_ascii=False).encode()
+        if reply_channel == "from-data":
+            owner = (data or {}).get("owner")
+            address = owner.get("email") if isinstance(owner, Mapping) else None
+            reply_channel = email_reply_channel(address) if isinstance(address, str) else None
         sealed = seal_submission(
             None if without_data else data_bytes,
             attachments,
@@ -168,6 +181,7 @@ class SenderClient:
             tamper_metadata=tamper_metadata,
             compress_share=self.compress_share,
             trust_anchor=self.trust_anchor,
+            reply_channel=reply_channel,
         )
         raw = dict(raw_parts or {})
         ref = self.request(

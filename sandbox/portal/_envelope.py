@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "SealedSubmission",
     "build_metadata",
     "compresses",
+    "email_reply_channel",
     "seal_submission",
 ]
 
@@ -57,14 +58,25 @@ def compresses(name: str, content: bytes, share: float) -> bool:
     return int.from_bytes(digest[:4], "big") < share * 2**32
 
 
+def email_reply_channel(address: str, pgp_public_key: str | None = None) -> dict[str, Any]:
+    """The metadata's ``replyChannel`` for an answer by e-mail (optionally PGP-encrypted)."""
+    channel: dict[str, Any] = {"address": address}
+    if pgp_public_key:
+        channel["pgpPublicKey"] = pgp_public_key
+    return {"eMail": channel}
+
+
 def build_metadata(
     data: bytes | None,
     attachments: Sequence[tuple[str, str, str, bytes]],
     schema_uri: str = HUNDESTEUER_SCHEMA_URI,
+    reply_channel: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """FIT-Connect metadata for `data` and `attachments` (``(id, filename, mime, content)``).
 
     Without `data` (an attachment-only submission) the metadata has no ``data`` entry.
+    `reply_channel` (exactly one of ``eMail``, ``deMail``, ``fink``, ``elster``) says how the
+    citizen wants the answer; without it the authority answers by post.
     """
     structure: dict[str, Any] = {}
     if data is not None:
@@ -72,7 +84,7 @@ def build_metadata(
             "submissionSchema": {"schemaUri": schema_uri, "mimeType": "application/json"},
             "hash": {"type": "sha512", "content": sha512_hex(data)},
         }
-    return {
+    metadata: dict[str, Any] = {
         "contentStructure": {
             **structure,
             "attachments": [
@@ -87,6 +99,9 @@ def build_metadata(
             ],
         }
     }
+    if reply_channel is not None:
+        metadata["replyChannel"] = dict(reply_channel)
+    return metadata
 
 
 def seal_submission(
@@ -98,6 +113,7 @@ def seal_submission(
     tamper_metadata: Callable[[dict[str, Any]], None] | None = None,
     compress_share: float = DEFAULT_COMPRESS_SHARE,
     trust_anchor: bytes | None = None,
+    reply_channel: Mapping[str, Any] | None = None,
 ) -> SealedSubmission:
     """Encrypt data, attachments and metadata to the destination's key.
 
@@ -110,6 +126,7 @@ def seal_submission(
             (e.g. a wrong hash), so tests can build submissions a receiver must refuse.
         compress_share: Share of parts sealed with ``zip: "DEF"`` (0 never, 1 always).
         trust_anchor: PEM certificate the key's ``x5c`` chain must lead to (checked if given).
+        reply_channel: The metadata's ``replyChannel`` (see `build_metadata`).
 
     Raises:
         ValueError: `public_jwk` is not a key to encrypt to (see `check_wrap_key`), or its
@@ -122,7 +139,7 @@ def seal_submission(
     parts = [
         (aid, fn, mime, content) for aid, (fn, mime, content) in zip(ids, attachments, strict=True)
     ]
-    metadata = build_metadata(data, parts, schema_uri)
+    metadata = build_metadata(data, parts, schema_uri, reply_channel)
     if tamper_metadata is not None:
         tamper_metadata(metadata)
     meta_bytes = json.dumps(metadata, ensure_ascii=False).encode()

@@ -1,4 +1,4 @@
-"""The portal's core: submissions, events, replies and tokens, shared by the API and the web form.
+"""The portal's core: submissions, events, status and tokens, shared by the API and the web form.
 
 The HTML form and the sender API run through the same methods (`create_submission`,
 `put_attachment`, `submit`), so a form submission is indistinguishable from an API one. Every
@@ -13,17 +13,17 @@ from sandbox.portal._auth import RECEIVER, SENDER, TokenAuth
 from sandbox.portal._base import Problem
 from sandbox.portal._codes import HUNDESTEUER_SCHEMA_URI, HUNDESTEUER_SERVICE
 from sandbox.portal._receiver import ReceiverSide
-from sandbox.portal._replies import Replies
 from sandbox.portal._sender import SenderSide
+from sandbox.portal._status import StatusAndExport
 
 __all__ = ["RECEIVER", "SENDER", "Portal", "Problem"]
 
 
-class Portal(TokenAuth, SenderSide, ReceiverSide, Replies):
+class Portal(TokenAuth, SenderSide, ReceiverSide, StatusAndExport):
     """State and rules of one portal instance (one destination: the Steueramt).
 
     Built from one part per concern: `TokenAuth` (OAuth2 tokens), `SenderSide` (submissions and
-    callbacks), `ReceiverSide` (inbox and events), `Replies` (replies, status, export).
+    callbacks), `ReceiverSide` (inbox and events), `StatusAndExport` (citizen status, export).
     """
 
     # --- destination ----------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """SQLite persistence of the portal (stdlib sqlite3, one connection behind a lock).
 
-The portal holds ciphertext and ids only; replies from the authority are kept as sent so the
-citizen's status page can offer them for download. `deadline_notices` remembers which deadline
-mail went out for which submission, so each is sent once (see `sandbox.portal._deadlines`).
+The portal holds ciphertext and ids only; it carries no letters back (FIT-Connect has no reply
+endpoint: the authority answers over the citizen's reply channel). `deadline_notices` remembers
+which deadline mail went out for which submission, so each is sent once (see
+`sandbox.portal._deadlines`).
 """
 
 from __future__ import annotations
@@ -53,20 +54,6 @@ CREATE TABLE IF NOT EXISTS deadline_notices (
     level INTEGER NOT NULL,
     sent_at TEXT NOT NULL,
     PRIMARY KEY (submission_id, level)
-);
-CREATE TABLE IF NOT EXISTS replies (
-    reply_id TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reply_attachments (
-    reply_id TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    filename TEXT NOT NULL,
-    mime_type TEXT NOT NULL,
-    content BLOB NOT NULL,
-    PRIMARY KEY (reply_id, idx)
 );
 """
 

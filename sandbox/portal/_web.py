@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
 
 from sandbox.portal._codes import BREEDS, HUNDESTEUER_SERVICE
-from sandbox.portal._envelope import Attachment, seal_submission
+from sandbox.portal._envelope import Attachment, email_reply_channel, seal_submission
 from sandbox.portal._service import Portal, Problem
 
 __all__ = ["build_web", "file_application"]
@@ -57,13 +57,22 @@ def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status)
 
 
-def file_application(portal: Portal, data: dict[str, Any], attachments: list[Attachment]) -> str:
-    """Seal and file an application exactly as the sender API would; returns the caseId."""
+def file_application(
+    portal: Portal,
+    data: dict[str, Any],
+    attachments: list[Attachment],
+    reply_channel: dict[str, Any] | None = None,
+) -> str:
+    """Seal and file an application exactly as the sender API would; returns the caseId.
+
+    `reply_channel` goes into the metadata (``replyChannel``): how the citizen gets the answer.
+    """
     sealed = seal_submission(
         json.dumps(data, ensure_ascii=False).encode(),
         attachments,
         portal.keys.encryption_public,
         compress_share=portal.config.compress_share,
+        reply_channel=reply_channel,
     )
     ref = portal.create_submission(
         {
@@ -125,8 +134,19 @@ def build_web(portal: Portal) -> APIRouter:
                 )
             if content:
                 attachments.append((_safe_filename(upload.filename), "application/pdf", content))
+        # The answer comes by e-mail to the address given (FIT-Connect ``replyChannel.eMail``),
+        # PGP-encrypted when the citizen pasted a public key.
+        pgp_key = text("replyChannel.pgpPublicKey").replace("\r\n", "\n")  # forms send CRLF
+        if pgp_key and "BEGIN PGP PUBLIC KEY BLOCK" not in pgp_key:
+            return render(
+                "error.html",
+                status=400,
+                title="PGP-Schlüssel unlesbar",
+                message="Bitte fügen Sie den öffentlichen Schlüssel im ASCII-Format ein.",
+            )
+        channel = email_reply_channel(data["owner"]["email"], pgp_key or None)
         try:
-            case_id = file_application(portal, data, attachments)
+            case_id = file_application(portal, data, attachments, channel)
         except Problem as exc:
             return render("error.html", status=exc.status, title=exc.title, message=exc.detail)
         return render("confirmation.html", status=201, case_id=case_id)
@@ -144,18 +164,6 @@ def build_web(portal: Portal) -> APIRouter:
             )
         return render(
             "status.html", info=info, state_label=STATE_LABELS.get(info["state"], info["state"])
-        )
-
-    @router.get("/status/{case_id}/antworten/{reply_id}/{idx}")
-    def download(case_id: str, reply_id: str, idx: int) -> Response:
-        try:
-            filename, mime, content = portal.reply_attachment(case_id, reply_id, idx)
-        except Problem:
-            return render("error.html", status=404, title="Dokument nicht gefunden", message=None)
-        return Response(
-            content,
-            media_type=mime,
-            headers={"content-disposition": f'attachment; filename="{_safe_filename(filename)}"'},
         )
 
     return router

@@ -1,4 +1,4 @@
-"""PortalClient against the real sandbox portal: list, fetch, decrypt, validate, decide, reply.
+"""PortalClient against the real sandbox portal: list, fetch, decrypt, validate, decide.
 
 Submissions are filed with the sandbox's own sender client (the same protocol the citizen
 form uses). The session portal accumulates submissions of all tests, so each test works with
@@ -39,7 +39,6 @@ from connectors.portal import (
     PortalClient,
     PortalSettings,
     ReplayGuard,
-    ReplyAttachment,
     SubmissionInvalid,
     verify_callback,
 )
@@ -124,7 +123,7 @@ def invalid_on_fetch(client: PortalClient, sid: str) -> SubmissionInvalid:
 # --- the main walk ------------------------------------------------------------------------
 
 
-def test_round_trip_fetch_validate_accept_reply(
+def test_round_trip_fetch_validate_accept(
     portal: PortalHandle, sender: SenderClient, client: PortalClient
 ) -> None:
     ref = sender.submit_application(DATA)
@@ -162,13 +161,9 @@ def test_round_trip_fetch_validate_accept_reply(
     assert not again.created and again.set_token == result.set_token
     assert portal.submission(sid)["eventCounts"]["accept-submission"] == 1
 
-    reply_id = uuid.uuid5(uuid.NAMESPACE_URL, f"reply:{sid}")
-    doc = ReplyAttachment("bescheid.pdf", "application/pdf", PDF)
-    first = client.reply(case_id, reply_id, "Ihr Hundesteuerbescheid", [doc])
-    second = client.reply(case_id, reply_id, "Ihr Hundesteuerbescheid", [doc])
-    assert first.created and not second.created
-    replies = portal.submission(sid)["replies"]
-    assert len(replies) == 1 and replies[0]["attachments"][0]["size"] == len(PDF)
+    # the answer goes over the reply channel the metadata names, never through the portal
+    assert received.metadata["replyChannel"] == {"eMail": {"address": "j.weiss@example.org"}}
+    assert not hasattr(client, "reply")
 
 
 def test_listed_breed_with_pdf_certificate(

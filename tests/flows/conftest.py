@@ -26,6 +26,7 @@ from sandbox.portal import PortalConfig, create_app
 from tests.fixtures.eakte import EakteServer, run_eakte
 from tests.fixtures.portal import PortalHandle
 from tests.fixtures.prefect import PrefectServer
+from tests.fixtures.smtp import SmtpServer, run_smtp
 from tests.fixtures.steuer import SteuerServer, run_steuer
 
 
@@ -36,6 +37,7 @@ class Musterstadt:
     eakte: EakteServer
     data_dir: Path
     env: dict[str, str]
+    smtp: SmtpServer  # the mail system: letters to citizens arrive here
 
     def audit_path(self) -> Path:
         return self.data_dir / "audit" / "audit.jsonl"
@@ -47,8 +49,12 @@ def amtsbote_env(
     eakte: EakteServer,
     data_dir: Path,
     accounts: list[str],
+    smtp: SmtpServer,
 ) -> dict[str, str]:
     return {
+        "AMTSBOTE_MAIL_HOST": smtp.host,
+        "AMTSBOTE_MAIL_PORT": str(smtp.port),
+        "AMTSBOTE_MAIL_SENDER": "steueramt@musterstadt.example",
         "AMTSBOTE_DATA_DIR": str(data_dir),
         "AMTSBOTE_CONSOLE_LOGS": "false",
         "AMTSBOTE_PORTAL_BASE_URL": portal.base_url,
@@ -71,13 +77,14 @@ def musterstadt_env(tmp: Path, accounts: list[str], **steuer_config: Any) -> Ite
         serve_in_thread(create_app(config)) as served,
         run_steuer(tmp / "steuer", **steuer_config) as steuer,
         run_eakte(tmp / "eakte") as eakte,
+        run_smtp() as smtp,
     ):
         portal = PortalHandle(served.base_url, config)
-        env = amtsbote_env(portal, steuer, eakte, tmp / "amtsbote", accounts)
+        env = amtsbote_env(portal, steuer, eakte, tmp / "amtsbote", accounts, smtp)
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
-            yield Musterstadt(portal, steuer, eakte, tmp / "amtsbote", env)
+            yield Musterstadt(portal, steuer, eakte, tmp / "amtsbote", env, smtp)
         finally:
             for k, v in old.items():
                 if v is None:

@@ -29,7 +29,7 @@ from connectors.portal import PortalClient, PortalSettings
 from connectors.records import CamelRecord, Envelope, check_postal_code, check_text, register_record
 from connectors.records import _registry as registry
 from connectors.sources import Document, PortalSource, Received
-from flows.engine import BatchParams, BotSpec, Process, build_flows
+from flows.engine import BatchParams, BotSpec, Process, build_flows, reply_id_for
 from tests.fixtures.prefect import PrefectServer
 from tests.flows.conftest import Musterstadt
 from tests.reliability._support import check_exactly_once
@@ -123,12 +123,15 @@ def registered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def _file(town: Musterstadt, data: dict[str, Any]) -> str:
+def _file(
+    town: Musterstadt, data: dict[str, Any], reply_channel: dict[str, Any] | None = None
+) -> str:
     def schema(meta: dict[str, Any]) -> None:
         meta["contentStructure"]["data"]["submissionSchema"]["schemaUri"] = SCHEMA
 
     with town.portal.sender_client() as sender:
-        return str(sender.submit_application(data, tamper_metadata=schema)["submissionId"])
+        ref = sender.submit_application(data, tamper_metadata=schema, reply_channel=reply_channel)
+        return str(ref["submissionId"])
 
 
 def test_a_second_process_runs_end_to_end(
@@ -141,8 +144,9 @@ def test_a_second_process_runs_end_to_end(
     # its own bot account setting, like any process (here: the town's accounts)
     monkeypatch.setenv("AMTSBOTE_SPERRMUELL_ACCOUNTS", town.env["AMTSBOTE_HUNDESTEUER_ACCOUNTS"])
     good = {"name": "Erika Mustermann", "street": "Ringstraße 4", "postalCode": "44623"}
-    ok = [_file(town, {**good, "items": n}) for n in (2, 5)]
-    too_many = _file(town, {**good, "items": 12})
+    by_mail = {"eMail": {"address": "anmeldung@example.org"}}
+    ok = [_file(town, {**good, "items": n}, by_mail) for n in (2, 5)]
+    too_many = _file(town, {**good, "items": 12})  # no reply channel: the answer comes by post
     broken = _file(town, {**copy.deepcopy(good), "postalCode": "00999", "items": 1})
 
     report = sperrmuell(BatchParams(max_items=20, sessions=1))
@@ -159,8 +163,22 @@ def test_a_second_process_runs_end_to_end(
         assert item.state == ItemState.DONE and item.refs["aktenzeichen"] == f"SPM-{key[:8]}"
     subs = {s["submissionId"]: s for s in town.portal.export()["submissions"]}
     assert subs[broken]["state"] == "rejected"
-    assert all(subs[k]["state"] == "accepted" and len(subs[k]["replies"]) == 1 for k in ok)
-    assert subs[too_many]["state"] == "accepted" and len(subs[too_many]["replies"]) == 1
+    assert all(subs[k]["state"] == "accepted" for k in ok)
+    assert subs[too_many]["state"] == "accepted"
+    # the letters went over the reply channel: one mail each, the letter attached ...
+    mails = town.smtp.by_reply_id()
+    for key in ok:
+        (mail,) = mails[reply_id_for(key)]
+        assert mail["To"] == "anmeldung@example.org"
+        assert [a.get_filename() for a in mail.iter_attachments()], key
+        assert store.get("sperrmuell", key).refs["zustellung-bescheid"] == "mailed"
+    # ... or, with none named, into the print-and-post outbox, and the item says so
+    rejection = reply_id_for(too_many, "ablehnung")
+    assert rejection not in mails
+    assert store.get("sperrmuell", too_many).refs["zustellung-ablehnung"] == "posted-for-print"
+    job = town.data_dir / "post-ausgang" / rejection
+    assert json.loads((job / "auftrag.json").read_text())["reason"] == "channel-none"
+    assert len(list(job.glob("01-*"))) == 1
     akten = {a["aktenzeichen"]: a for a in town.eakte.export()["akten"]}
     for key in ok:
         docs = {d["key"] for d in akten[f"SPM-{key[:8]}"]["documents"]}

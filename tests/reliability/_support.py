@@ -1,8 +1,9 @@
 """Shared parts of the reliability tests: a Musterstadt with knobs, runs until drained, checks.
 
 The checks read only what an auditor can see from outside: the sandbox apps' admin exports
-(portal states and events, back-office cases, e-Akte documents), the portal's signed event log
-(rejection problems), the audit trail and the flow's own report rows. Nothing in product code
+(portal states and events, back-office cases, e-Akte documents), the mails the town's SMTP server
+received (letters to citizens, by Message-ID), the portal's signed event log (rejection
+problems), the audit trail and the flow's own report rows. Nothing in product code
 knows it is being tested.
 """
 
@@ -18,10 +19,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
 
+from flows.engine import reply_id_for
 from tests.flows.conftest import Musterstadt
 
 #: Fast settings for the bots under faults: a slow page costs seconds, not the default 10-15 s.
@@ -129,6 +132,20 @@ class Snapshot:
     cases: list[dict[str, Any]]
     taxpayers: list[dict[str, Any]]
     akten: dict[str, dict[str, Any]]
+    mails: dict[str, list[EmailMessage]] = field(default_factory=dict)  # by reply id
+    posted: set[str] = field(default_factory=set)  # reply ids in the print-and-post outbox
+
+    def letters(self, sid: str, kind: str | None = None) -> list[EmailMessage]:
+        """The mails that carried the item's letters (``bescheid``, ``ablehnung`` or both)."""
+        kinds = (kind,) if kind else ("bescheid", "ablehnung")
+        return [m for k in kinds for m in self.mails.get(reply_id_for(sid, k), [])]
+
+    def sent(self, sid: str, kind: str | None = None) -> int:
+        """How often the item's letters went out: mails plus print jobs."""
+        kinds = (kind,) if kind else ("bescheid", "ablehnung")
+        return len(self.letters(sid, kind)) + sum(
+            reply_id_for(sid, k) in self.posted for k in kinds
+        )
 
     @property
     def cases_per_ref(self) -> Counter[str]:
@@ -138,7 +155,7 @@ class Snapshot:
         """What must not change when a rerun has nothing to do."""
         return (
             {
-                sid: (s["state"], s["eventCounts"], len(s["replies"]))
+                sid: (s["state"], s["eventCounts"], self.sent(sid))
                 for sid, s in self.submissions.items()
             },
             len(self.cases),
@@ -154,6 +171,8 @@ def snapshot(town: Musterstadt) -> Snapshot:
         cases=list(steuer["cases"]),
         taxpayers=list(steuer.get("taxpayers", [])),
         akten={a["aktenzeichen"]: a for a in town.eakte.export()["akten"]},
+        mails=town.smtp.by_reply_id(),
+        posted={p.name for p in (town.data_dir / "post-ausgang").glob("*-*-*-*-*") if p.is_dir()},
     )
 
 
@@ -175,11 +194,13 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
     """Compare the systems with the expected outcome (work-item state) per submission id.
 
     Every intact submission is accepted once at the portal (the technical receipt) and
-    answered at most once. ``done``: in the back office exactly once, one reply (the notice),
-    antrag + bescheid archived under the case's Aktenzeichen. ``rejected``: either rejected at
-    the portal with a problem (technically broken, never a work item), or refused after
-    receipt: one reply (the Ablehnungsbescheid), the letter archived, never in the back
-    office. ``klaerfall``: received, not in the back office, no reply yet.
+    answered at most once: one mail to the reply channel's address with the letter attached,
+    or one print job in the outbox when the submission named no channel. ``done``: in the
+    back office exactly once, one notice sent, antrag + bescheid archived under the case's
+    Aktenzeichen. ``rejected``: either rejected at the portal with a problem (technically
+    broken, never a work item), or refused after receipt: one Ablehnungsbescheid sent, the
+    letter archived, never in the back office. ``klaerfall``: received, not in the back
+    office, no letter yet.
     """
     snap = snapshot(town)
     per_ref = snap.cases_per_ref
@@ -190,25 +211,28 @@ def check_exactly_once(town: Musterstadt, expected: dict[str, str]) -> Verdict:
             v.lost.append(f"{sid}: not in the portal")
             continue
         n_cases = per_ref.get(sid, 0)
-        replies = len(sub["replies"])
+        letters = snap.letters(sid)
+        replies = snap.sent(sid)
+        if any(not list(m.iter_attachments()) for m in letters):
+            v.lost.append(f"{sid}: a letter mail without the letter attached")
         if n_cases > 1:
             v.duplicated.append(f"{sid}: {n_cases} cases")
         accepts = sub["eventCounts"].get("accept-submission", 0)
         rejects = sub["eventCounts"].get("reject-submission", 0)
         if accepts > 1 or rejects > 1 or replies > 1:
-            v.duplicated.append(f"{sid}: events {sub['eventCounts']} replies {replies}")
+            v.duplicated.append(f"{sid}: events {sub['eventCounts']} letters {replies}")
         docs = _archived(snap, sid)
         if outcome == "done":
-            if sub["state"] != "accepted" or n_cases != 1 or replies != 1:
-                v.lost.append(f"{sid}: {sub['state']}, {n_cases} cases, {replies} replies")
+            if sub["state"] != "accepted" or n_cases != 1 or snap.sent(sid, "bescheid") != 1:
+                v.lost.append(f"{sid}: {sub['state']}, {n_cases} cases, {replies} letters")
             elif not {f"{sid}-antrag", f"{sid}-bescheid"} <= docs:
                 v.lost.append(f"{sid}: not archived ({sorted(docs)})")
         elif outcome == "rejected":
             if n_cases:
                 v.wrong.append(f"{sid}: rejected but in the back office")
             elif sub["state"] == "accepted":
-                if replies != 1 or f"{sid}-ablehnung" not in docs:
-                    v.lost.append(f"{sid}: refused without letter ({replies} replies)")
+                if snap.sent(sid, "ablehnung") != 1 or f"{sid}-ablehnung" not in docs:
+                    v.lost.append(f"{sid}: refused without letter ({replies} letters)")
             elif sub["state"] != "rejected" or replies:
                 v.wrong.append(f"{sid}: {sub['state']} instead of rejected")
         elif outcome == "klaerfall":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -431,46 +430,25 @@ def test_reject_carries_problems(portal: PortalHandle, receiver: ReceiverAPI) ->
     assert ref["submissionId"] not in receiver.listed_ids()
 
 
-# --- replies ------------------------------------------------------------------------------
+# --- no replies: FIT-Connect answers over the metadata's reply channel -----------------------
 
 
-def test_replies_only_on_open_cases_and_idempotent(
+def test_there_is_no_reply_endpoint_and_the_export_has_no_replies(
     portal: PortalHandle, receiver: ReceiverAPI
 ) -> None:
     ref = _file(portal)
-    notice = b"%PDF-1.4 Bescheid"
-    body = {
-        "replyId": str(uuid.uuid4()),
-        "title": "Ihr Hundesteuerbescheid",
-        "attachments": [
-            {
-                "filename": "bescheid.pdf",
-                "mimeType": "application/pdf",
-                "content": base64.b64encode(notice).decode(),
-            }
-        ],
-    }
-    rejected = _file(portal)
-    problems = [{"type": "about:blank", "title": "t", "detail": "d", "instance": "data"}]
-    assert receiver.reject(rejected["submissionId"], problems).status_code == 202
-    rejected_url = f"/v1/cases/{rejected['caseId']}/replies"
-    _assert_problem(receiver.http.post(rejected_url, json=body), 409, "case-not-open")
+    body = {"replyId": str(uuid.uuid4()), "title": "Ihr Hundesteuerbescheid"}
     url = f"/v1/cases/{ref['caseId']}/replies"
-    first = receiver.http.post(url, json=body)  # still submitted: the reply precedes the accept
-    assert first.status_code == 201
-    assert first.json() == {"replyId": body["replyId"], "caseId": ref["caseId"]}
+    assert receiver.http.post(url, json=body).status_code == 404
+    assert receiver.http.get(url).status_code == 404
     assert receiver.accept(ref["submissionId"]).status_code == 202
-    assert receiver.http.post(url, json=body).status_code == 200
-    _assert_problem(receiver.http.post(url, json={"title": "ohne Id"}), 400, "invalid-request")
-    (reply,) = portal.submission(ref["submissionId"])["replies"]
-    assert reply["replyId"] == body["replyId"] and reply["title"] == body["title"]
-    assert reply["attachments"] == [
-        {"index": 0, "filename": "bescheid.pdf", "mimeType": "application/pdf", "size": len(notice)}
-    ]
-    listed = receiver.http.get(url).json()["replies"]
-    assert [r["replyId"] for r in listed] == [body["replyId"]]
-    unknown = f"/v1/cases/{uuid.uuid4()}/replies"
-    _assert_problem(receiver.http.post(unknown, json=body), 404, "case-not-found")
+    entry = portal.submission(ref["submissionId"])
+    assert entry["state"] == "accepted" and "replies" not in entry
+    page = httpx.get(f"{portal.base_url}/status/{ref['caseId']}")
+    assert page.status_code == 200 and 'data-state="accepted"' in page.text
+    assert "herunterladen" not in page.text
+    gone = httpx.get(f"{portal.base_url}/status/{ref['caseId']}/antworten/{body['replyId']}/0")
+    assert gone.status_code == 404
 
 
 # --- callbacks, faults, export ------------------------------------------------------------

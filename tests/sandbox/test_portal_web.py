@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Iterator
@@ -80,28 +79,44 @@ def test_form_submission_reaches_the_receiver_and_status_page(
     page.get_by_role("link", name="Bearbeitungsstand anzeigen").click()
     expect(page.locator("#status")).to_have_text("Eingereicht – wird bearbeitet")
 
-    # The authority accepts and replies; the citizen sees it and downloads the notice.
+    # The e-mail address (and no PGP key) is the reply channel in the metadata.
+    full_meta = json.loads(decrypt_part(sub["encryptedMetadata"], key))
+    assert full_meta["replyChannel"] == {"eMail": {"address": "j.weiss@example.org"}}
+
+    # The authority accepts; the status page shows the technical state, no letters: those go
+    # over the reply channel, never through the portal.
     assert receiver.accept(sid).status_code == 202
-    notice = b"%PDF-1.4 Hundesteuerbescheid"
-    reply = {
-        "replyId": str(uuid.uuid4()),
-        "title": "Ihr Hundesteuerbescheid",
-        "attachments": [
-            {
-                "filename": "bescheid.pdf",
-                "mimeType": "application/pdf",
-                "content": base64.b64encode(notice).decode(),
-            }
-        ],
-    }
-    assert receiver.http.post(f"/v1/cases/{case_id}/replies", json=reply).status_code == 201
     page.reload()
     expect(page.locator("#status")).to_have_text("Angenommen")
-    with page.expect_download() as download_info:
-        page.get_by_role("link", name="bescheid.pdf herunterladen").click()
-    download = download_info.value
-    assert download.suggested_filename == "bescheid.pdf"
-    assert Path(download.path()).read_bytes() == notice
+    expect(page.locator("#rueckkanal")).to_contain_text("E-Mail oder Post")
+    expect(page.get_by_role("link", name="herunterladen")).to_have_count(0)
+
+
+def test_a_pgp_key_from_the_form_goes_into_the_reply_channel(
+    portal: PortalHandle, receiver: ReceiverAPI, page: Page
+) -> None:
+    key = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGZ\n-----END PGP PUBLIC KEY BLOCK-----"
+    page.goto(portal.base_url + "/hundesteuer")
+    _fill_form(page, given="Jürgen", breed="Labrador Retriever")
+    page.get_by_label("Öffentlicher PGP-Schlüssel (optional)").fill(key)
+    page.get_by_role("button", name="Antrag absenden").click()
+    case_id = page.locator("#vorgangsnummer").inner_text()
+    (entry,) = [s for s in portal.export()["submissions"] if s["caseId"] == case_id]
+    sub = receiver.submission(entry["submissionId"])
+    meta = json.loads(decrypt_part(sub["encryptedMetadata"], portal.receiver_keys["encryption"]))
+    assert meta["replyChannel"] == {
+        "eMail": {"address": "j.weiss@example.org", "pgpPublicKey": key}
+    }
+
+
+def test_a_pasted_text_that_is_no_pgp_key_is_refused(portal: PortalHandle, page: Page) -> None:
+    before = len(portal.export()["submissions"])
+    page.goto(portal.base_url + "/hundesteuer")
+    _fill_form(page, given="Jürgen", breed="Labrador Retriever")
+    page.get_by_label("Öffentlicher PGP-Schlüssel (optional)").fill("mein Passwort")
+    page.get_by_role("button", name="Antrag absenden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("PGP-Schlüssel unlesbar")
+    assert len(portal.export()["submissions"]) == before
 
 
 def test_rejection_problems_are_shown_escaped(
