@@ -44,6 +44,7 @@ class Town:
             "AMTSBOTE_CONSOLE_LOGS": "false",
             # no mail system in Musterstadt yet: letters go to the print-and-post outbox
             "AMTSBOTE_REPLY_CHANNELS": "[]",
+            "AMTSBOTE_REPLY_LETTER_FORMAT": "docx",  # the bench measures the bot, not LibreOffice
             "AMTSBOTE_PORTAL_BASE_URL": p["url"],
             "AMTSBOTE_PORTAL_DESTINATION_ID": p["destination_id"],
             "AMTSBOTE_PORTAL_CLIENT_ID": p["receiver_id"],

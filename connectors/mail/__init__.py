@@ -16,7 +16,14 @@ Reply mails to a citizen who gave an OpenPGP key go out as PGP/MIME (RFC 3156):
 from __future__ import annotations
 
 from connectors.mail._mailer import Mailer, review_notice
-from connectors.mail._pgp import PgpKeyUnusable, encrypt_message
+from connectors.mail._pgp import PgpKeyUnusable, encrypt_data, encrypt_message
 from connectors.mail._settings import MailSettings
 
-__all__ = ["MailSettings", "Mailer", "PgpKeyUnusable", "encrypt_message", "review_notice"]
+__all__ = [
+    "MailSettings",
+    "Mailer",
+    "PgpKeyUnusable",
+    "encrypt_data",
+    "encrypt_message",
+    "review_notice",
+]

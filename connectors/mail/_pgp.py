@@ -85,6 +85,17 @@ def encrypt_message(
     return _pgp_mime(msg, armored)
 
 
+def encrypt_data(armored_public_key: str, data: bytes, *, gpg: Path | str = GPG) -> str:
+    """`data` (a whole MIME body) encrypted for the key, ASCII-armored (the ``Encrypt`` step
+    of the e-mail reply channel).
+
+    Raises:
+        PgpKeyUnusable: The key is not a single usable OpenPGP encryption key.
+        ApplicationError: ``gpg-missing`` or ``pgp-encryption-failed``.
+    """
+    return _encrypt(data, armored_public_key, Path(gpg))
+
+
 def _body_entity(msg: EmailMessage) -> EmailMessage:
     """The MIME entity under the envelope: the Content-* headers and the body."""
     inner = copy.deepcopy(msg)

@@ -25,6 +25,7 @@ from connectors.sources._reply import (
     Encrypt,
     ReplyChannels,
     ReplySettings,
+    pdf_letter,
     reply_channel,
 )
 from connectors.sources._source import (
@@ -47,6 +48,7 @@ __all__ = [
     "Receipt",
     "Received",
     "ReplyChannels",
+    "pdf_letter",
     "ReplySettings",
     "Source",
     "SourceItem",

@@ -39,10 +39,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from amtsbote import AmtsboteSettings, ApplicationError, ReviewRequired, get_logger
-from connectors.mail import Mailer, MailSettings
+from connectors.documents import to_pdf
+from connectors.mail import Mailer, MailSettings, PgpKeyUnusable, encrypt_data
 from connectors.sources._source import Delivered, Document, Received
 
-__all__ = ["Convert", "Encrypt", "ReplyChannels", "ReplySettings", "reply_channel"]
+__all__ = [
+    "Convert", "Encrypt", "ReplyChannels", "ReplySettings", "pdf_letter", "reply_channel",
+]  # fmt: skip
 
 log = get_logger(__name__)
 
@@ -54,6 +57,18 @@ Convert = Callable[[Document], Document]
 CHANNELS = ("eMail", "deMail", "fink", "elster")
 _ADDRESS = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 _REPLY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,127}$")
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def pdf_letter(letter: Document) -> Document:
+    """The letter as the citizen receives it: a DOCX converted to PDF (LibreOffice headless);
+    other documents unchanged."""
+    if letter.mime_type != _DOCX:
+        return letter
+    stem = letter.filename.rsplit(".", 1)[0] if "." in letter.filename else letter.filename
+    return Document(
+        letter.key, f"{stem}.pdf", "application/pdf", to_pdf(letter.content), letter.title
+    )
 
 
 class ReplySettings(BaseSettings):
@@ -72,6 +87,10 @@ class ReplySettings(BaseSettings):
         "print", description="what happens to a letter no reachable channel can carry"
     )
     sender: str | None = Field(None, description="From of letters; default: the mail sender")
+    letter_format: Literal["pdf", "docx"] = Field(
+        "pdf", description="what the citizen receives: PDF (converted by LibreOffice) or DOCX"
+    )
+    pgp: bool = Field(True, description="encrypt to a pgpPublicKey the citizen gave (GnuPG)")
 
 
 def reply_channel(metadata: Mapping[str, Any] | None) -> tuple[str, Mapping[str, Any]]:
@@ -121,8 +140,14 @@ class ReplyChannels:
 
     @classmethod
     def from_env(cls) -> ReplyChannels:
-        """Mail and reply settings from the environment."""
-        return cls(Mailer(MailSettings()), ReplySettings())
+        """Mail and reply settings from the environment; PDF letters and PGP by default."""
+        settings = ReplySettings()
+        return cls(
+            Mailer(MailSettings()),
+            settings,
+            encrypt=encrypt_data if settings.pgp else None,
+            convert=pdf_letter if settings.letter_format == "pdf" else None,
+        )
 
     # -- the Delivery protocol ---------------------------------------------------------------
     def deliver(
@@ -164,6 +189,8 @@ class ReplyChannels:
             else:
                 try:
                     message_id = self._mail(address, key, reply_id, docs)
+                except PgpKeyUnusable as exc:  # the citizen's key cannot encrypt: not in clear
+                    reason = exc.code or "pgp-key-unusable"
                 except ApplicationError as exc:
                     if exc.code != "mail-recipient-refused":
                         raise

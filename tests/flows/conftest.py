@@ -55,6 +55,8 @@ def amtsbote_env(
         "AMTSBOTE_MAIL_HOST": smtp.host,
         "AMTSBOTE_MAIL_PORT": str(smtp.port),
         "AMTSBOTE_MAIL_SENDER": "steueramt@musterstadt.example",
+        # Letters as DOCX: the PDF conversion (about 1 s per letter) has tests of its own.
+        "AMTSBOTE_REPLY_LETTER_FORMAT": "docx",
         "AMTSBOTE_DATA_DIR": str(data_dir),
         "AMTSBOTE_CONSOLE_LOGS": "false",
         "AMTSBOTE_PORTAL_BASE_URL": portal.base_url,
