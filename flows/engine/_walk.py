@@ -36,7 +36,7 @@ from amtsbote import (
     get_logger,
 )
 from amtsbote.store import ItemState, LeaseLost, WorkItem
-from connectors.sources import Document, Received
+from connectors.sources import Document, Received, ReplySettings, pdf_letter
 from flows.engine._process import Entry
 from flows.engine._services import Services
 
@@ -114,6 +114,8 @@ class Walker:
         self.request_review = request_review
         self.request_approval = request_approval
         self.today = today or date.today()
+        # Letters are filed and sent in the form the citizen receives (PDF by default).
+        self.convert = pdf_letter if ReplySettings().letter_format == "pdf" else None
 
     # -- audit -------------------------------------------------------------------------------
     def audit(
@@ -162,7 +164,8 @@ class Walker:
     def _letter(
         self, received: Received[Any], aktenzeichen: str, kind: str, render: Callable[[], Document]
     ) -> Document:
-        """The letter: the archived one if an earlier attempt filed it, else a fresh render."""
+        """The letter: the archived one if an earlier attempt filed it, else a fresh render,
+        converted to the form the citizen receives (``AMTSBOTE_REPLY_LETTER_FORMAT``)."""
         key = f"{received.item_key}-{kind}"
         existing = self.s.archive.get_document(aktenzeichen, key)
         fresh = render()
@@ -170,14 +173,17 @@ class Walker:
             return Document(
                 kind, existing.filename, existing.mime_type, existing.content, fresh.title
             )
+        letter = Document(kind, fresh.filename, fresh.mime_type, fresh.content, fresh.title)
+        if self.convert is not None:
+            letter = self.convert(letter)
         self.audit(
             received.item_key,
             f"{kind}-rendered",
             "ok",
             aktenzeichen=aktenzeichen,
-            sha256=hashlib.sha256(fresh.content).hexdigest(),
+            sha256=hashlib.sha256(letter.content).hexdigest(),
         )
-        return Document(kind, fresh.filename, fresh.mime_type, fresh.content, fresh.title)
+        return letter
 
     def archive(self, received: Received[Any], aktenzeichen: str, letters: list[Document]) -> None:
         record = json.dumps(

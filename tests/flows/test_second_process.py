@@ -87,7 +87,8 @@ def rejection(item: Received[BulkWaste], error: BusinessRuleError, today: date) 
         reasons=[(None, error.message)],
         letter_date=today,
     )
-    return Document("ablehnung", "ablehnung.docx", "application/octet-stream", letter, "Ablehnung")
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return Document("ablehnung", "ablehnung.docx", docx, letter, "Ablehnung")
 
 
 def make_bot(session: BrowserSession, account: BotAccount, evidence: Path, run_id: str) -> Any:
@@ -143,6 +144,7 @@ def test_a_second_process_runs_end_to_end(
     town = musterstadt
     # its own bot account setting, like any process (here: the town's accounts)
     monkeypatch.setenv("AMTSBOTE_SPERRMUELL_ACCOUNTS", town.env["AMTSBOTE_HUNDESTEUER_ACCOUNTS"])
+    monkeypatch.setenv("AMTSBOTE_REPLY_LETTER_FORMAT", "pdf")  # the product's default
     good = {"name": "Erika Mustermann", "street": "Ringstraße 4", "postalCode": "44623"}
     by_mail = {"eMail": {"address": "anmeldung@example.org"}}
     ok = [_file(town, {**good, "items": n}, by_mail) for n in (2, 5)]
@@ -178,7 +180,11 @@ def test_a_second_process_runs_end_to_end(
     assert store.get("sperrmuell", too_many).refs["zustellung-ablehnung"] == "posted-for-print"
     job = town.data_dir / "post-ausgang" / rejection
     assert json.loads((job / "auftrag.json").read_text())["reason"] == "channel-none"
-    assert len(list(job.glob("01-*"))) == 1
+    (printed,) = job.glob("01-*")
+    # the DOCX letter was converted once: the print job and the e-Akte hold the same PDF
+    assert printed.suffix == ".pdf" and printed.read_bytes().startswith(b"%PDF")
+    ref = store.get("sperrmuell", too_many).refs["aktenzeichen"]
+    assert _document(town, ref, f"{too_many}-ablehnung") == printed.read_bytes()
     akten = {a["aktenzeichen"]: a for a in town.eakte.export()["akten"]}
     for key in ok:
         docs = {d["key"] for d in akten[f"SPM-{key[:8]}"]["documents"]}
