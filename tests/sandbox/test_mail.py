@@ -44,7 +44,7 @@ def _letter(to: list[str], subject: str, text: str) -> EmailMessage:
 
 
 def _send(mail: RunningMail, msg: EmailMessage) -> None:
-    with smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=10) as smtp:
+    with smtplib.SMTP(mail.smtp_host, mail.smtp_port, "localhost", timeout=10) as smtp:
         refused = smtp.send_message(msg)
     assert refused == {}
 
@@ -182,3 +182,40 @@ def test_both_ports_are_released_on_stop(tmp_path: Path) -> None:
     # the store outlives the servers: a restart on the same directory shows the mail
     with serve_mail(MailConfig(data_dir=tmp_path)) as again:
         assert [m["subject"] for m in _admin(again, to)] == ["Kurz"]
+
+
+def test_oversized_mail_is_refused_and_not_kept(tmp_path: Path) -> None:
+    with serve_mail(MailConfig(data_dir=tmp_path, max_message_bytes=10_000)) as running:
+        to = _addr("gross")
+        msg = _letter([to], "Zu groß", "Anhang folgt.")
+        msg.add_attachment(PDF, maintype="application", subtype="pdf", filename="gross.pdf")
+        with smtplib.SMTP(running.smtp_host, running.smtp_port, "localhost", timeout=10) as smtp:
+            with pytest.raises(smtplib.SMTPException) as refused:
+                smtp.send_message(msg)
+        assert "552" in str(refused.value)
+        assert _admin(running, to) == []
+        _send(running, _letter([to], "Klein", "passt"))
+        assert [m["subject"] for m in _admin(running, to)] == ["Klein"]
+
+
+def test_malformed_mail_is_kept_and_shown(mail: RunningMail) -> None:
+    to = _addr("kaputt")
+    raw = b"Subject: =?utf-8?q?kaputt\r\nFrom\r\n\r\n\xff\xfe Text ohne Kopf <i>x</i>\r\n"
+    with smtplib.SMTP(mail.smtp_host, mail.smtp_port, "localhost", timeout=10) as smtp:
+        assert smtp.sendmail("absender@example.org", [to], raw) == {}
+    [meta] = _admin(mail, to)
+    assert meta["message_id"] == ""
+    page = httpx.get(f"{mail.base_url}/mailbox/{to}/{meta['id']}")
+    assert page.status_code == 200
+    assert "Text ohne Kopf &lt;i&gt;x&lt;/i&gt;" in page.text
+
+
+def test_stop_with_a_client_still_connected(tmp_path: Path) -> None:
+    with serve_mail(MailConfig(data_dir=tmp_path)) as running:
+        idle = smtplib.SMTP(running.smtp_host, running.smtp_port, "localhost", timeout=10)
+        idle.ehlo()
+    try:
+        with pytest.raises((smtplib.SMTPServerDisconnected, OSError)):
+            idle.noop()
+    finally:
+        idle.close()
