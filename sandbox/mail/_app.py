@@ -21,6 +21,9 @@ from sandbox.mail._store import MailStore, StoredMessage
 
 __all__ = ["create_app"]
 
+SEEN = "\\Seen"
+"""The IMAP flag (RFC 9051) of a message the citizen has opened."""
+
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
@@ -86,7 +89,8 @@ def create_app(config: MailConfig | None = None, store: MailStore | None = None)
         if not store.has_mailbox(address):
             raise _not_found(f"Das Postfach {address} existiert nicht.")
         rows = "".join(
-            f"<tr><td>{html.escape(m.received_at)}</td><td>{html.escape(m.from_header)}</td>"
+            f'<tr class="{"read" if SEEN in m.flags.split() else "unread"}">'
+            f"<td>{html.escape(m.received_at)}</td><td>{html.escape(m.from_header)}</td>"
             f'<td><a href="{html.escape(_box_url(address))}/{m.id}">'
             f"{html.escape(m.subject or '(kein Betreff)')}</a></td></tr>"
             for m in reversed(store.messages(address))
@@ -101,6 +105,7 @@ def create_app(config: MailConfig | None = None, store: MailStore | None = None)
     def message(address: str, message_id: int) -> HTMLResponse:
         stored = find(address, message_id)
         parsed = parse(store.raw(stored.id))
+        store.add_flag(stored.id, SEEN)
         head = "".join(
             f"<dt>{label}</dt><dd>{html.escape(value)}</dd>"
             for label, value in (
@@ -161,6 +166,7 @@ def create_app(config: MailConfig | None = None, store: MailStore | None = None)
                     "message_id": m.message_id,
                     "received_at": m.received_at,
                     "size": m.size,
+                    "flags": m.flags.split(),
                     "encrypted": parsed.encrypted,
                     "attachments": [
                         {"filename": a.filename, "content_type": a.content_type, "size": a.size}

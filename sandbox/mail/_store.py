@@ -4,9 +4,9 @@ A message is kept as the raw RFC 5322 bytes that arrived over SMTP, one row per 
 to the few header fields the webmail lists (Message-ID, From, Subject) and the time it arrived.
 The schema is laid out so an IMAP server can serve the same store later without a migration:
 every mailbox has a ``uid_validity`` and hands out strictly ascending per-mailbox ``uid``s, every
-message has an IMAP ``flags`` column (empty = ``\\Recent``-free, unseen) and its exact octets
-(``RFC822.SIZE`` is ``size``). Deliveries to several recipients happen in one transaction, so a
-message is in all mailboxes or in none.
+message has an IMAP ``flags`` column (space-separated, ``\\Seen`` once read) and its exact
+octets (``RFC822.SIZE`` is ``size``). Deliveries to several recipients happen in one
+transaction, so a message is in all mailboxes or in none.
 """
 
 from __future__ import annotations
@@ -190,6 +190,21 @@ class MailStore:
         if row is None:
             raise KeyError(message_id)
         return bytes(row["raw"])
+
+    def add_flag(self, message_id: int, flag: str) -> None:
+        """Set an IMAP flag (``\\Seen`` when the webmail opens a message); idempotent."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT flags FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(message_id)
+            flags = row["flags"].split()
+            if flag not in flags:
+                self._conn.execute(
+                    "UPDATE messages SET flags = ? WHERE id = ?",
+                    (" ".join([*flags, flag]), message_id),
+                )
 
     def reset(self) -> None:
         with self._lock:

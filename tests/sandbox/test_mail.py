@@ -66,17 +66,23 @@ def test_text_mail_arrives_in_the_mailbox(mail: RunningMail) -> None:
     assert meta["subject"] == "Ihr Hundesteuerbescheid"
     assert meta["message_id"] == msg["Message-ID"]
     assert meta["attachments"] == []
+    assert meta["flags"] == []
     assert "body" not in meta and "raw" not in meta
     with httpx.Client(base_url=mail.base_url, timeout=10) as web:
         index = web.get("/")
         assert index.status_code == 200 and to in index.text
         box = web.get(f"/mailbox/{to}")
-        assert box.status_code == 200
+        assert box.status_code == 200 and 'class="unread"' in box.text
         assert "Ihr Hundesteuerbescheid" in box.text and f"/mailbox/{to}/{meta['id']}" in box.text
         page = web.get(f"/mailbox/{to}/{meta['id']}")
         assert page.status_code == 200
         assert "Sehr geehrte Frau Weiß," in page.text and "anbei Ihr Bescheid." in page.text
         assert "verschlüsselt" not in page.text
+        # opened once: seen, as an IMAP client of the same store will see it
+        assert _admin(mail, to)[0]["flags"] == ["\\Seen"]
+        assert 'class="read"' in web.get(f"/mailbox/{to}").text
+        web.get(f"/mailbox/{to}/{meta['id']}")
+        assert _admin(mail, to)[0]["flags"] == ["\\Seen"]
         # the same message is in no other mailbox
         assert web.get(f"/mailbox/{_addr('fremd')}/{meta['id']}").status_code == 404
 
