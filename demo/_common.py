@@ -15,12 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PORTAL_PORT, STEUER_PORT, EAKTE_PORT, PREFECT_PORT = 8401, 8402, 8403, 4200
+MAIL_PORT, SMTP_PORT = 8404, 8425
 PREFECT_URL = f"http://{HOST}:{PREFECT_PORT}"
 #: Every port the demo listens on, with what a user knows it as.
 PORTS = (
     (PORTAL_PORT, "Serviceportal"),
     (STEUER_PORT, "Fachverfahren Steuern"),
     (EAKTE_PORT, "e-Akte"),
+    (MAIL_PORT, "Webmail"),
+    (SMTP_PORT, "SMTP"),
     (PREFECT_PORT, "Prefect-Server"),
 )
 

@@ -26,10 +26,12 @@ import httpx
 from demo._common import (
     EAKTE_PORT,
     HOST,
+    MAIL_PORT,
     PORTAL_PORT,
     PORTS,
     PREFECT_PORT,
     ROOT,
+    SMTP_PORT,
     START_TIMEOUT,
     STEUER_PORT,
     STOP_TIMEOUT,
@@ -250,6 +252,7 @@ def start_sandbox(layout: DemoLayout, procs: Processes, env: dict[str, str]) -> 
     argv = [sys.executable, "-m", "sandbox", "up", "--data-dir", str(layout.sandbox)]
     argv += ["--portal-port", str(PORTAL_PORT), "--steuer-port", str(STEUER_PORT)]
     argv += ["--eakte-port", str(EAKTE_PORT)]
+    argv += ["--mail-port", str(MAIL_PORT), "--smtp-port", str(SMTP_PORT)]
     procs.start("sandbox", argv, env)
     tokens = {
         PORTAL_PORT: PortalConfig().admin_token,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from demo._common import (
     EAKTE_PORT,
     HOST,
+    MAIL_PORT,
     PORTAL_PORT,
     PREFECT_URL,
     ROOT,
@@ -193,6 +194,7 @@ def report(layout: DemoLayout, run: FlowRun, env: dict[str, str], started: float
     say(f"Fachverfahren:       http://{HOST}:{STEUER_PORT}/login  ({steuer_login})")
     say(f"Serviceportal:       http://{HOST}:{PORTAL_PORT}/hundesteuer  (Bürgerformular)")
     say(f"e-Akte (API):        http://{HOST}:{EAKTE_PORT}")
+    say(f"Webmail (Bürger):    http://{HOST}:{MAIL_PORT}  (Bescheide per E-Mail)")
     say(f"Belege (Evidence):   {_rel(layout.data_dir / 'evidence')}")
     say(f"Audit-Trail:         {_rel(layout.data_dir / 'audit' / 'audit.jsonl')}")
     say(f"amtsbote audit verify: {audit_text}")

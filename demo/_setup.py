@@ -21,6 +21,7 @@ from demo._common import (
     PORTAL_PORT,
     ROOT,
     RUN_TIMEOUT,
+    SMTP_PORT,
     STEUER_PORT,
     DemoError,
     DemoLayout,
@@ -66,8 +67,10 @@ def amtsbote_env(layout: DemoLayout) -> dict[str, str]:
         "AMTSBOTE_HOME": str(ROOT),
         "AMTSBOTE_DATA_DIR": str(layout.data_dir),
         "AMTSBOTE_CONSOLE_LOGS": "false",
-        # no mail system in Musterstadt yet: letters go to the print-and-post outbox
-        "AMTSBOTE_REPLY_CHANNELS": "[]",
+        # Musterstadt's mail system: letters reach the citizens' mailboxes (webmail)
+        "AMTSBOTE_MAIL_HOST": HOST,
+        "AMTSBOTE_MAIL_PORT": str(SMTP_PORT),
+        "AMTSBOTE_MAIL_SENDER": "steueramt@musterstadt.example",
         "AMTSBOTE_PORTAL_BASE_URL": f"http://{HOST}:{PORTAL_PORT}",
         "AMTSBOTE_PORTAL_DESTINATION_ID": portal.destination_id,
         "AMTSBOTE_PORTAL_CLIENT_ID": portal.receiver_client_id,

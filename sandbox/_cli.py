@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--portal-port", type=int, default=8401)
     up.add_argument("--steuer-port", type=int, default=8402)
     up.add_argument("--eakte-port", type=int, default=8403)
+    up.add_argument("--mail-port", type=int, default=8404, help="webmail of the mail system")
+    up.add_argument("--smtp-port", type=int, default=8425, help="SMTP intake of the mail system")
     up.add_argument("--layout", default="v1", help="back-office layout version (v1, v2 …)")
     up.add_argument(
         "--lockout-after",
@@ -54,6 +56,8 @@ def _up(args: argparse.Namespace) -> int:
         portal_port=args.portal_port,
         steuer_port=args.steuer_port,
         eakte_port=args.eakte_port,
+        mail_port=args.mail_port,
+        smtp_port=args.smtp_port,
         layout=args.layout,
         lockout_after=args.lockout_after,
         key_size=args.key_size,

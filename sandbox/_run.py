@@ -1,4 +1,4 @@
-"""Starting the whole of Musterstadt in-process: portal, Fachverfahren Steuern, e-Akte.
+"""Starting the whole of Musterstadt in-process: portal, Fachverfahren Steuern, e-Akte, mail.
 
 `run_all` is what ``python -m sandbox up`` and the demo use. The back-office apps are imported
 lazily: a sandbox checkout without one of them still starts the others and says which is missing.
@@ -37,6 +37,8 @@ class SandboxConfig(BaseModel):
         layout: Layout version of the back office (``v1``, ``v2`` …), if it supports one.
         lockout_after: Failed logins in a row that lock a back-office account (None: never),
             for the back offices that support it.
+        mail_port / smtp_port: Webmail and SMTP intake of the mail system (the citizens'
+            mailboxes); ``mail_port=None`` starts no mail system.
         key_size: RSA key size of newly generated portal keys.
         seed: Seed for the apps' fault randomness.
     """
@@ -46,6 +48,8 @@ class SandboxConfig(BaseModel):
     portal_port: int = Field(8401, ge=0, le=65535)
     steuer_port: int = Field(8402, ge=0, le=65535)
     eakte_port: int = Field(8403, ge=0, le=65535)
+    mail_port: int | None = Field(8404, ge=0, le=65535, description="webmail (None: no mail)")
+    smtp_port: int = Field(8425, ge=0, le=65535, description="SMTP intake of the mail system")
     layout: str = "v1"
     lockout_after: int | None = Field(None, ge=0)
     key_size: int = 4096
@@ -141,4 +145,17 @@ def run_all(config: SandboxConfig | None = None) -> Iterator[RunningSandbox]:
             served = stack.enter_context(serve_in_thread(factory(app_config), port, config.host))
             urls[name] = served.base_url
             configs[name] = app_config
+        if config.mail_port is not None:
+            from sandbox.mail import MailConfig, serve_mail
+
+            mail_config = MailConfig(
+                data_dir=config.data_dir / "mail",
+                host=config.host,
+                smtp_port=config.smtp_port,
+                http_port=config.mail_port,
+            )
+            mail = stack.enter_context(serve_mail(mail_config))
+            urls["mail"] = mail.base_url
+            urls["smtp"] = f"smtp://{mail.smtp_host}:{mail.smtp_port}"
+            configs["mail"] = mail_config
         yield RunningSandbox(urls=urls, configs=configs, missing=missing)
