@@ -3,7 +3,7 @@
 What an admin relies on when running Amtsbote on several machines:
 
 - the intake stores and accepts 30 applications as work items in a work-item store on
-  PostgreSQL (the broken ones rejected at the portal) and fans them out to batch runs;
+  PostgreSQL (technically broken ones rejected at the portal) and fans them out to batch runs;
   repeating it starts no second run;
 - two workers share the runs, and the back office never sees more simultaneous bot sessions
   than the seats limit allows (its own counter, ``sessions.max_seen``);
@@ -125,7 +125,9 @@ def test_two_workers_seat_limit_and_a_dying_worker(
 
     with workers(pg_server, env, 2, tmp_path) as (w1, w2):
         first = intake(params)
-        assert first["stored"] + first["rejected"] == ITEMS and first["rejected"] > 0
+        # Broken business rules are accepted and refused by letter: every application is stored
+        # (the seeder makes no technically broken ones; those are in tests/reliability).
+        assert first["stored"] + first["rejected"] == ITEMS and first["rejected"] == 0
         assert first["new"] == first["stored"]
         n_batches = -(-first["new"] // BATCH)
         assert len(first["batches"]) == n_batches
