@@ -355,3 +355,20 @@ def external_entity_xml(target: str) -> bytes:
         'xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
         "<cbc:ID>&xxe;</cbc:ID></Invoice>\n"
     ).encode()
+
+
+def dog_tax_notice(aktenzeichen: str = "HST-2026-000123") -> bytes:
+    """A rendered Hundesteuerbescheid (DOCX) for Jürgen Weiß, the letter conversion's input."""
+    from connectors.documents import render_dog_tax_notice
+
+    return render_dog_tax_notice(
+        aktenzeichen=aktenzeichen,
+        tax_amount=Decimal("157.10"),
+        owner_name="Jürgen Weiß",
+        address_lines=["Hauptstraße 12a", "44623 Musterstadt"],
+        dog_name="Bello",
+        breed_name="Labrador Retriever",
+        start_date=date(2026, 10, 14),
+        iban="DE02120300000000202051",
+        notice_date=date(2026, 11, 22),
+    )

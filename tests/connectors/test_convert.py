@@ -5,29 +5,18 @@ from __future__ import annotations
 import io
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
-from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
 from amtsbote import ApplicationError
-from connectors.documents import LetterConverter, render_dog_tax_notice, to_pdf
+from connectors.documents import LetterConverter, to_pdf
+from tests.connectors._samples import dog_tax_notice
 
 
 @pytest.fixture(scope="module")
 def notice() -> bytes:
-    return render_dog_tax_notice(
-        aktenzeichen="HST-2026-000123",
-        tax_amount=Decimal("157.10"),
-        owner_name="Jürgen Weiß",
-        address_lines=["Hauptstraße 12a", "44623 Musterstadt"],
-        dog_name="Bello",
-        breed_name="Labrador Retriever",
-        start_date=date(2026, 10, 14),
-        iban="DE02120300000000202051",
-        notice_date=date(2026, 11, 22),
-    )
+    return dog_tax_notice()
 
 
 def _text(pdf: bytes) -> str:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from connectors.documents import render_dog_tax_notice
 from connectors.mail import Mailer, MailSettings, encrypt_data
 from connectors.sources import Document, ReplyChannels, ReplySettings, pdf_letter
+from tests.connectors._samples import dog_tax_notice
 from tests.connectors.test_pgp import Citizen
 from tests.fixtures.smtp import SmtpServer
 
@@ -33,17 +31,7 @@ def citizen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Citizen]:
 
 
 def _notice() -> Document:
-    content = render_dog_tax_notice(
-        aktenzeichen="HST-2026-000777",
-        tax_amount=Decimal("96.00"),
-        owner_name="Jürgen Weiß",
-        address_lines=["Hauptstraße 12a", "44623 Musterstadt"],
-        dog_name="Bello",
-        breed_name="Labrador Retriever",
-        start_date=date(2026, 10, 14),
-        iban="DE02120300000000202051",
-        notice_date=date(2026, 11, 22),
-    )
+    content = dog_tax_notice("HST-2026-000777")
     return Document("bescheid", "bescheid.docx", DOCX, content, "Hundesteuerbescheid")
 
 
