@@ -17,9 +17,8 @@ listed breed) are business rules: a `RulesBroken` that carries the record as it 
 application is accepted and refused by letter. Every text is German and names the field by its
 label in `FIELD_LABELS`.
 
-The breed code list: the portal, the tax back office and the archive each keep their own copy
-of it (it is shared meaning, not shared code). A *listed* breed (gefährlicher Hund, Kampfhund)
-is taxed at a higher rate and needs a liability-insurance certificate attached.
+The breed code list and the chip-number countries are in `connectors.records._breeds`
+(re-exported here).
 
 Dates are checked against "today"; pass ``context={"today": date(...)}`` to `model_validate`
 (or ``today=`` to `parse_application`) to pin it, e.g. in tests.
@@ -27,13 +26,13 @@ Dates are checked against "today"; pass ``context={"today": date(...)}`` to `mod
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, Final, cast
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from connectors.records._breeds import BREEDS, CHIP_COUNTRIES, CHIP_PATTERN, Breed, breed_by_code
 from connectors.records._fields import (
     CamelRecord,
     check_email,
@@ -71,13 +70,6 @@ DOG_MAX_AGE: Final = 30
 OWNED_SINCE_AHEAD: Final = timedelta(days=31)
 PDF: Final = "application/pdf"
 
-#: First three digits of a plausible ISO 11784 chip number besides the manufacturer codes
-#: 900–999: Germany (276) and its neighbours, where many dogs come from.
-CHIP_COUNTRIES: Final = frozenset(
-    {"276", "040", "056", "203", "208", "250", "442", "528", "616", "756"}
-)
-
-_CHIP = re.compile(r"^[0-9]{15}$")
 
 #: German labels of the data fields (JSON paths of the Hundesteuer schema).
 FIELD_LABELS: Final[Mapping[str, str]] = {
@@ -100,46 +92,6 @@ FIELD_LABELS: Final[Mapping[str, str]] = {
     "sepaMandate.accountHolder": "Kontoinhaber/in",
     "sepaMandate.iban": "IBAN",
 }
-
-
-class Breed(NamedTuple):
-    """One entry of the breed code list."""
-
-    code: str
-    name: str
-    listed: bool
-
-
-BREEDS: Final[dict[str, Breed]] = {
-    b.code: b
-    for b in (
-        Breed("MISCH", "Mischling", False),
-        Breed("LABR", "Labrador Retriever", False),
-        Breed("GOLD", "Golden Retriever", False),
-        Breed("DSH", "Deutscher Schäferhund", False),
-        Breed("DACK", "Dackel", False),
-        Breed("BEAG", "Beagle", False),
-        Breed("BOXR", "Deutscher Boxer", False),
-        Breed("PUDL", "Pudel", False),
-        Breed("JRT", "Jack Russell Terrier", False),
-        Breed("CHIH", "Chihuahua", False),
-        Breed("FBUL", "Französische Bulldogge", False),
-        Breed("HUSK", "Siberian Husky", False),
-        Breed("BERN", "Berner Sennenhund", False),
-        Breed("PITB", "Pitbull-Terrier", True),
-        Breed("AMST", "American Staffordshire Terrier", True),
-        Breed("STBT", "Staffordshire Bullterrier", True),
-        Breed("BULT", "Bullterrier", True),
-        Breed("ROTT", "Rottweiler", True),
-        Breed("MAST", "Mastiff", True),
-        Breed("DOAR", "Dogo Argentino", True),
-    )
-}
-
-
-def breed_by_code(code: str) -> Breed | None:
-    """Look a breed up by its code (exact, upper case), or None if the list does not have it."""
-    return BREEDS.get(code)
 
 
 class Owner(CamelRecord):
@@ -227,7 +179,7 @@ class Dog(CamelRecord):
     @classmethod
     def _chip(cls, v: Any, info: ValidationInfo) -> str:
         v = v.replace(" ", "").strip() if isinstance(v, str) else v
-        if not isinstance(v, str) or not _CHIP.match(v):
+        if not isinstance(v, str) or not CHIP_PATTERN.match(v):
             raise record_error(
                 "chip-format", "Die Chipnummer muss aus genau 15 Ziffern bestehen.", schema=True
             )
