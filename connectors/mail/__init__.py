@@ -15,15 +15,17 @@ Reply mails to a citizen who gave an OpenPGP key go out as PGP/MIME (RFC 3156):
 
 from __future__ import annotations
 
-from connectors.mail._mailer import Mailer, review_notice
+from connectors.mail._mailer import REVIEW_REASONS, Mailer, reason_text, review_notice
 from connectors.mail._pgp import PgpKeyUnusable, encrypt_data, encrypt_message
 from connectors.mail._settings import MailSettings
 
 __all__ = [
+    "REVIEW_REASONS",
     "MailSettings",
     "Mailer",
     "PgpKeyUnusable",
     "encrypt_data",
     "encrypt_message",
+    "reason_text",
     "review_notice",
 ]

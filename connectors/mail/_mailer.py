@@ -21,9 +21,26 @@ from email.utils import formatdate, make_msgid
 from amtsbote import ApplicationError, get_logger
 from connectors.mail._settings import MailSettings
 
-__all__ = ["Mailer", "review_notice"]
+__all__ = ["REVIEW_REASONS", "Mailer", "reason_text", "review_notice"]
 
 log = get_logger(__name__)
+
+#: What a clerk reads for the reason codes the engine and the connectors raise for a Klärfall.
+#: A code not listed is shown as it is.
+REVIEW_REASONS: dict[str, str] = {
+    "approval-declined": "Bescheid wurde bei der Freigabe nicht freigegeben",
+    "archive-conflict": "Die e-Akte enthält zu diesem Vorgang abweichende Unterlagen",
+    "archive-too-large": "Die Unterlagen sind für die e-Akte zu groß",
+    "portal-decision-conflict": "Das Portal meldet eine andere Entscheidung zu diesem Antrag",
+    "reply-channel-unreachable": "Das Schreiben kann auf keinem Rückkanal zugestellt werden",
+    "taxpayer-address-differs": "Die Anschrift weicht von der im Fachverfahren ab",
+}
+
+
+def reason_text(reason_code: str) -> str:
+    """The German text of a Klärfall reason code, with the code, e.g. for a mail or a list."""
+    text = REVIEW_REASONS.get(reason_code)
+    return f"{text} ({reason_code})" if text else reason_code
 
 
 def review_notice(
@@ -45,7 +62,7 @@ def review_notice(
         "Guten Tag,\n\n"
         f"ein Vorgang ({process}) braucht Ihre Entscheidung.\n\n"
         f"Vorgang: {reference}\n"
-        f"Grund:   {reason_code}\n\n"
+        f"Grund:   {reason_text(reason_code)}\n\n"
         f"Bitte öffnen Sie die Prüfung hier:\n{review_url}\n\n"
         "Die Angaben zum Antrag sehen Sie dort. Diese Nachricht enthält bewusst keine\n"
         "personenbezogenen Daten.\n\n"

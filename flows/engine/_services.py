@@ -78,6 +78,7 @@ class Services:
         subject, body = review_notice(
             reference=item_key,
             reason_code=reason_code,
+            process=self.process.title,
             review_url=f"{ui}/runs/flow-run/{flow_run_id}",
         )
         try:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from amtsbote import ApplicationError
-from connectors.mail import Mailer, MailSettings, review_notice
+from connectors.mail import Mailer, MailSettings, reason_text, review_notice
 from tests.fixtures.smtp import SmtpServer, login_checker, run_smtp
 
 
@@ -41,6 +41,7 @@ def test_notify_round_trip(smtp_server: SmtpServer) -> None:
     assert msg.get_content_charset() == "utf-8"
     text = msg.get_content()
     assert "archive-conflict" in text and "http://127.0.0.1:4200/runs/flow-run/1234" in text
+    assert "abweichende Unterlagen (archive-conflict)" in text  # the clerk reads why, not a code
     assert "Prüfung" in text  # umlauts survive the trip
     assert smtp_server.envelopes == [
         ("amtsbote@musterstadt.example", ["sachbearbeitung@musterstadt.example"])
@@ -101,3 +102,15 @@ def test_login(smtp_with_login: SmtpServer) -> None:
         anonymous.notify("a@musterstadt.example", "s", "b")
     assert refused.value.code in {"mail-error", "mail-recipient-refused"}
     assert len(smtp_with_login.messages) == 1
+
+
+def test_review_notice_names_the_process_and_keeps_unknown_codes() -> None:
+    subject, body = review_notice(
+        reference="SP-2026-0001",
+        reason_code="pickup-date-taken",
+        review_url="http://127.0.0.1:4200/runs/flow-run/1",
+        process="Sperrmüll",
+    )
+    assert subject == "Klärfall Sperrmüll: SP-2026-0001"
+    assert "Grund:   pickup-date-taken\n" in body
+    assert reason_text("approval-declined").endswith("(approval-declined)")
