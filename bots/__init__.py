@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from ._bot import Bot
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen, ensure_loaded
+from ._dom import DomPage, Look, look
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._item_evidence import bot_step
 from ._locate import (
@@ -70,8 +71,10 @@ __all__ = [
     "BrowserSettings",
     "CanaryFailed",
     "CanaryReport",
+    "DomPage",
     "FieldValue",
     "InputMethod",
+    "Look",
     "Option",
     "PageObject",
     "Recovery",
@@ -91,6 +94,7 @@ __all__ = [
     "http_error",
     "is_crash",
     "link_by_name",
+    "look",
     "name_pattern",
     "raise_validation",
     "read_table",
