@@ -130,7 +130,7 @@ class Look:
         values: Label → the field's value (text, a select's option text, or checked).
         tables: Name → rows as dicts keyed by header text; None: not found exactly once.
         links: Name → the link's ``href`` as written; None: not found exactly once.
-        texts: Text → whether an element whose whole text it is shows.
+        texts: Text → whether an element whose whole text it is (as `norm` compares) shows.
         missing: Labels of fields not found exactly once.
     """
 
