@@ -16,6 +16,9 @@
 - Input methods per page object or form (`PageObject.input_method`, `fill_form`): ``fill``
   (Playwright's actionable fill) or ``simulate`` (`simulate_form`: one call fills a whole form
   by the same meaning-locators, fires input/change events, reads the values back).
+- The DOM-call path (`DomPage`, `look`): a screen read (headings, alerts, field values, tables,
+  links) and a form filled and submitted by its named button in one call each, without
+  Playwright's per-document selector engine; falls back to the locators when not sure.
 - `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
   account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
