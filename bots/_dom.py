@@ -96,12 +96,16 @@ _LOOK_JS = r"""
 # The button by its accessible name, as `bots.button_by_name` finds it; clicked after the
 # call returns (setTimeout), so the navigation does not cut the call short.
 _SUBMIT_JS = r"""
-([doc, fields, besideText, name]) => {
-  const result = (SIMULATE)([doc, fields, besideText]);
-  if (result.problems.length) return {...result, clicked: false};
+([doc, fields, besideText, name, heading]) => {
   const norm = s => (s || '').replace(/\u00a0/g, ' ').replace(/[\s:*]+$/, '').trim()
     .replace(/\s+/g, ' ').toLowerCase();
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const headings = Array.from(doc.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]'));
+  if (heading !== null
+      && !headings.some(h => shown(h) && norm(h.innerText || h.textContent) === norm(heading)))
+    return {problems: [], here: false, clicked: false};
+  const result = {...(SIMULATE)([doc, fields, besideText]), here: true};
+  if (result.problems.length) return {...result, clicked: false};
   const label = el => el.getAttribute('aria-label') || (el.localName === 'input'
     ? (el.type === 'image' ? el.alt : el.value) : el.textContent);
   const hits = Array.from(doc.querySelectorAll(
@@ -185,16 +189,23 @@ def look(
 
 
 def fill_and_submit(
-    page: Page, values: Mapping[str, FieldValue], button: str, *, screen: str = "Seite"
-) -> bool:
+    page: Page,
+    values: Mapping[str, FieldValue],
+    button: str,
+    *,
+    screen: str = "Seite",
+    heading: str | None = None,
+) -> bool | None:
     """Fill `values` (as ``simulate``) and click the button named `button`, in one call.
 
-    Waits for the answer page (``domcontentloaded``).
+    Waits for the answer page (``domcontentloaded``). With `heading`, the same call first checks
+    that the screen shows that heading (the arrival check) and touches nothing if not.
 
     Returns:
         True if the button was clicked and the answer page arrived; False if the form was
         filled but the button was not found once, visible and enabled: the caller clicks it
-        with Playwright (which waits for it).
+        with Playwright (which waits for it); None if `heading` does not show (nothing done:
+        the caller waits with `PageObject.arrive`, which also tells a login or error page).
 
     Raises:
         ApplicationError: A field is missing, ambiguous, read-only or reads back different
@@ -205,8 +216,11 @@ def fill_and_submit(
     try:
         with page.expect_navigation(wait_until="domcontentloaded") as nav:
             result: dict[str, Any] = page.evaluate(
-                f"arg => ({_SUBMIT_JS})([document, ...arg])", [fields, _BESIDE_TEXT, button]
+                f"arg => ({_SUBMIT_JS})([document, ...arg])",
+                [fields, _BESIDE_TEXT, button, heading],
             )
+            if not result["here"]:
+                raise _NotHere
             problems: list[dict[str, str]] = result["problems"]
             if problems:
                 first = problems[0]
@@ -217,6 +231,8 @@ def fill_and_submit(
                 raise _NotClicked
     except _NotClicked:
         return False
+    except _NotHere:
+        return None
     response = nav.value
     if response is not None and response.status >= 500:
         raise http_error(response.status, step=screen)
@@ -260,16 +276,34 @@ class DomPage(PageObject):
         return seen
 
     def submit_values(
-        self, values: Mapping[str, FieldValue], button: Locator, button_name: str
+        self,
+        values: Mapping[str, FieldValue],
+        button: Locator,
+        button_name: str,
+        *,
+        heading: str | None = None,
     ) -> None:
         """Fill `values` and press `button` (named `button_name`), then wait for the answer.
 
         One DOM call when the form takes ``simulate`` and the button shows once and enabled;
-        otherwise `fill_form` and `submit_form` (Playwright's actionable click).
+        otherwise `fill_form` and `submit_form` (Playwright's actionable click). With
+        `heading`, the call also checks the screen arrived; if that heading does not show,
+        `arrive` waits for `landmark` first (and raises on a login or error page).
         """
         if self.input_method == "simulate" and not self.fill_fields:
-            if fill_and_submit(self.page, values, button_name, screen=self.screen):
+            screen = self.screen
+            done = fill_and_submit(self.page, values, button_name, screen=screen, heading=heading)
+            if done is None:
+                self.arrive(self.landmark())
+                done = fill_and_submit(self.page, values, button_name, screen=screen)
+            if done:
                 return
         else:
+            if heading is not None:
+                self.arrive(self.landmark())
             self.fill_form(values)
         self.submit_form(button)
+
+
+class _NotHere(Exception):
+    """The screen's heading does not show (internal: `fill_and_submit` → None)."""

@@ -112,8 +112,12 @@ class CaseFormPage(SteuerPage):
         Raises:
             BusinessRuleError: The back office rejected a value (as `submit`).
         """
-        self.arrive_seen("Hundesteuerfall anlegen", self.heading)
-        self.submit_values(self.values(entry), self.submit_button, "Fall anlegen")
+        self.submit_values(
+            self.values(entry),
+            self.submit_button,
+            "Fall anlegen",
+            heading="Hundesteuerfall anlegen",
+        )
         return self._answer()
 
     def values(self, entry: CaseEntry) -> dict[str, FieldValue]:

@@ -66,9 +66,8 @@ class TaxpayerSearchPage(SteuerPage):
             given_name: Vorname.
             birth_date: Geburtsdatum as TT.MM.JJJJ.
         """
-        self.arrive_seen("Steuerpflichtige suchen", self.heading)
         values = {"Nachname": family_name, "Vorname": given_name, "Geburtsdatum": birth_date}
-        self.submit_values(values, self.search_button, "Suchen")
+        self.submit_values(values, self.search_button, "Suchen", heading="Steuerpflichtige suchen")
         seen = look(self.page, tables=["Suchergebnis"], texts=[_NONE_FOUND])
         name = f"{family_name}, {given_name}"
         table = seen.tables["Suchergebnis"]
@@ -178,7 +177,6 @@ class TaxpayerFormPage(SteuerPage):
             BusinessRuleError: The back office rejected a value, or it reports a duplicate
                 and `confirm_duplicate` is False (code ``taxpayer-duplicate``).
         """
-        self.arrive_seen("Neuer Steuerpflichtiger", self.heading)
         self.submit_values(
             {
                 "Nachname": entry.family_name, "Vorname": entry.given_name,
@@ -187,6 +185,7 @@ class TaxpayerFormPage(SteuerPage):
             },
             self.save_button,
             "Speichern",
+            heading="Neuer Steuerpflichtiger",
         )  # fmt: skip
         taxpayer = TaxpayerPage(self.page)
         taxpayer.seen = look(self.page, fields=["Steuernummer"], links=[_NEW_CASE])
