@@ -16,6 +16,9 @@
 - Input methods per page object or form (`PageObject.input_method`, `fill_form`): ``fill``
   (Playwright's actionable fill) or ``simulate`` (`simulate_form`: one call fills a whole form
   by the same meaning-locators, fires input/change events, reads the values back).
+- The DOM-call path (`DomPage`, `look`): a screen read (headings, alerts, field values, tables,
+  links) and a form filled and submitted by its named button in one call each, without
+  Playwright's per-document selector engine; falls back to the locators when not sure.
 - `RefusedLogins`: a refused login (`amtsbote.LoginRefused`) is remembered per back office and
   account, so later runs do not try the same password again (accounts lock).
 - `BrowserSettings`, `BotAccount`: settings (``AMTSBOTE_BROWSER_*``, ``AMTSBOTE_<SYSTEM>_*``).
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 from ._bot import Bot
 from ._canary import CanaryFailed, CanaryReport, ScreenCheck, check_screen, ensure_loaded
+from ._dom import DomPage, Look, look
 from ._evidence import REDACTED, safe_key, write_evidence
 from ._item_evidence import bot_step
 from ._locate import (
@@ -70,8 +74,10 @@ __all__ = [
     "BrowserSettings",
     "CanaryFailed",
     "CanaryReport",
+    "DomPage",
     "FieldValue",
     "InputMethod",
+    "Look",
     "Option",
     "PageObject",
     "Recovery",
@@ -91,6 +97,7 @@ __all__ = [
     "http_error",
     "is_crash",
     "link_by_name",
+    "look",
     "name_pattern",
     "raise_validation",
     "read_table",

@@ -161,6 +161,7 @@ _SIMULATE_JS = r"""
     : kind === 'option' ? optionText(el) : el.value;
   const problems = [];
   const done = [];
+  const reads = {};
   for (const f of fields) {
     const key = norm(f.label);
     const hits = new Set(byLabel.get(key) || []);
@@ -171,6 +172,11 @@ _SIMULATE_JS = r"""
     }
     const el = hits.values().next().value;
     const kind = f.kind;
+    if (kind === 'read') {  // `bots._dom.look`: find and read, enter nothing
+      reads[f.label] = el.localName === 'input' && ['checkbox', 'radio'].includes(el.type)
+        ? el.checked : el.localName === 'select' ? optionText(el) : el.value;
+      continue;
+    }
     const checkable = el.localName === 'input' && ['checkbox', 'radio'].includes(el.type);
     if ((kind === 'check') !== checkable || (kind === 'option') !== (el.localName === 'select')) {
       problems.push({label: f.label, problem: 'wrong-kind'});
@@ -202,7 +208,7 @@ _SIMULATE_JS = r"""
     const same = f.kind === 'option' ? norm(got) === norm(f.value) : got === f.value;
     if (!same) problems.push({label: f.label, problem: 'mismatch'});
   }
-  return {values, problems, tabs: doc.querySelector('[role=tab]') !== null};
+  return {values, problems, reads, tabs: doc.querySelector('[role=tab]') !== null};
 }
 """
 

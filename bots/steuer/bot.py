@@ -234,10 +234,7 @@ class SteuerBot(Bot):
         """The case entered under `reference` (Fremdreferenz), if there is one."""
         cases = CaseListPage(self.page)
         self.goto(f"/faelle?suchbegriff={quote(reference, safe='')}")
-        cases.wait_list()
-        if not cases.shows_term(reference):  # the bookmark is not understood: use the form
-            cases.search(reference)
-        for row in cases.rows_with(reference):
+        for row in cases.rows_for(reference):
             if row.get("Fremdreferenz", "").strip() == reference:
                 return Registration(
                     reference=reference,
@@ -311,27 +308,24 @@ class SteuerBot(Bot):
 
     def _enter_case(self, app: DogTaxApplication, steuernummer: str, case_url: str) -> Registration:
         form = CaseFormPage(self.page)
-        response = self.goto(case_url)
-        form.arrive(form.heading, response=response)
-        form.fill_case(
-            CaseEntry(
-                fremdreferenz=app.reference,
-                dog_name=app.dog.name,
-                breed_name=app.dog.breed_name,
-                dog_birth_date=de_date(app.dog.birth_date),
-                chip_number=app.dog.chip_number,
-                owned_since=de_date(app.dog.owned_since),
-                sepa=True,
-                mandate=True,
-                account_holder=app.sepa_mandate.account_holder,
-                iban=app.sepa_mandate.iban,
-                insurance=app.has_insurance_certificate,
-                discount="0,00",
-                remark=f"Portal-Antrag {app.case_id}",
-            )
+        self.goto(case_url)  # HTTP 5xx raise here; `enter` checks the screen
+        entry = CaseEntry(
+            fremdreferenz=app.reference,
+            dog_name=app.dog.name,
+            breed_name=app.dog.breed_name,
+            dog_birth_date=de_date(app.dog.birth_date),
+            chip_number=app.dog.chip_number,
+            owned_since=de_date(app.dog.owned_since),
+            sepa=True,
+            mandate=True,
+            account_holder=app.sepa_mandate.account_holder,
+            iban=app.sepa_mandate.iban,
+            insurance=app.has_insurance_certificate,
+            discount="0,00",
+            remark=f"Portal-Antrag {app.case_id}",
         )
         try:
-            done = form.submit()
+            done = form.enter(entry)
         except BusinessRuleError as exc:
             if exc.field == "Fremdreferenz" and _DUPLICATE_REF.search(exc.message):
                 # Entered before (e.g. by a parallel or crashed attempt): report, not redo.

@@ -8,16 +8,18 @@ fields sit in the tabs "Hund" and "Zahlung". The case list finds a case by its F
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from playwright.sync_api import Locator, Page
 
-from bots import Option, column_headers, raise_validation, read_table
+from bots import FieldValue, Look, Option, column_headers, look, raise_validation, read_table
 
 from ._base import SteuerPage
 
 __all__ = ["CaseEntry", "CaseFormPage", "CaseListPage", "CaseResults", "ConfirmationPage"]
 
 _SUMMARY = "Bitte korrigieren Sie die markierten Felder."
+_NONE_FOUND = "Keine Fälle gefunden."
 
 
 @dataclass(frozen=True)
@@ -102,23 +104,39 @@ class CaseFormPage(SteuerPage):
     def fill_case(self, entry: CaseEntry) -> None:
         """Fill every field (tabs are clicked as needed)."""
         self.arrive(self.heading)
-        self.fill_form(
-            {
-                "Fremdreferenz": entry.fremdreferenz,
-                "Name des Hundes": entry.dog_name,
-                "Rasse": Option(entry.breed_name),
-                "Geburtsdatum des Hundes": entry.dog_birth_date,
-                "Transpondernummer": entry.chip_number,
-                "Halter seit": entry.owned_since,
-                "Haftpflichtversicherung nachgewiesen": entry.insurance,
-                "SEPA-Lastschrift" if entry.sepa else "Überweisung": True,
-                "SEPA-Lastschriftmandat liegt vor": entry.mandate,
-                "Kontoinhaber": entry.account_holder,
-                "IBAN": entry.iban,
-                "Ermäßigung (EUR)": entry.discount,
-                "Bemerkung": entry.remark,
-            }
+        self.fill_form(self.values(entry))
+
+    def enter(self, entry: CaseEntry) -> ConfirmationPage:
+        """Fill every field and click "Fall anlegen" (one DOM call, see `bots.DomPage`).
+
+        Raises:
+            BusinessRuleError: The back office rejected a value (as `submit`).
+        """
+        self.submit_values(
+            self.values(entry),
+            self.submit_button,
+            "Fall anlegen",
+            heading="Hundesteuerfall anlegen",
         )
+        return self._answer()
+
+    def values(self, entry: CaseEntry) -> dict[str, FieldValue]:
+        """Label → value of the form for `entry`."""
+        return {
+            "Fremdreferenz": entry.fremdreferenz,
+            "Name des Hundes": entry.dog_name,
+            "Rasse": Option(entry.breed_name),
+            "Geburtsdatum des Hundes": entry.dog_birth_date,
+            "Transpondernummer": entry.chip_number,
+            "Halter seit": entry.owned_since,
+            "Haftpflichtversicherung nachgewiesen": entry.insurance,
+            "SEPA-Lastschrift" if entry.sepa else "Überweisung": True,
+            "SEPA-Lastschriftmandat liegt vor": entry.mandate,
+            "Kontoinhaber": entry.account_holder,
+            "IBAN": entry.iban,
+            "Ermäßigung (EUR)": entry.discount,
+            "Bemerkung": entry.remark,
+        }
 
     def submit(self) -> ConfirmationPage:
         """Click "Fall anlegen" and return the confirmation.
@@ -128,7 +146,14 @@ class CaseFormPage(SteuerPage):
                 field's label in ``field``).
         """
         self.submit_form(self.submit_button)
+        return self._answer()
+
+    def _answer(self) -> ConfirmationPage:
         done = ConfirmationPage(self.page)
+        done.seen = look(self.page, fields=ConfirmationPage.read_labels)
+        if done.seen.shows("Fall angelegt") and not done.seen.missing:
+            return done
+        done.seen = None
         summary = self.page.get_by_role("alert").filter(has_text=_SUMMARY)
         self.arrive(done.heading.or_(summary))
         if not done.heading.count():
@@ -141,9 +166,13 @@ class ConfirmationPage(SteuerPage):
 
     screen = "Fall angelegt"
     path = "/faelle/bestaetigung"
+    read_labels: ClassVar[tuple[str, str, str]] = (
+        "Aktenzeichen", "Jahressteuer (EUR)", "Fremdreferenz",
+    )  # fmt: skip
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
+        self.seen: Look | None = None
         self.heading = self.heading_named("Fall angelegt")
         self.aktenzeichen = self.labelled("Aktenzeichen")
         self.tax = self.labelled("Jahressteuer (EUR)")
@@ -159,6 +188,9 @@ class ConfirmationPage(SteuerPage):
 
     def read(self) -> tuple[str, str, str]:
         """(Aktenzeichen, Jahressteuer text with decimal comma, Fremdreferenz)."""
+        if self.seen is not None:  # read by the DOM call that saw the screen arrive
+            aktenzeichen, tax, ref = (str(self.seen.values[k]).strip() for k in self.read_labels)
+            return aktenzeichen, tax, ref
         return (
             self.aktenzeichen.input_value().strip(),
             self.tax.input_value().strip(),
@@ -179,7 +211,7 @@ class CaseListPage(SteuerPage):
         self.term = self.labelled("Suchbegriff")
         self.search_button = self.button_named("Suchen")
         self.results = self.role_named("table", "Fälle")
-        self.no_results = page.get_by_text("Keine Fälle gefunden.")
+        self.no_results = page.get_by_text(_NONE_FOUND)
 
     def required_locators(self) -> dict[str, Locator]:
         return {
@@ -205,6 +237,24 @@ class CaseListPage(SteuerPage):
     def shows_term(self, term: str) -> bool:
         """True if the list is filtered by `term` (e.g. after opening a bookmarked search)."""
         return self.term.input_value().strip() == term
+
+    def rows_for(self, term: str) -> list[dict[str, str]]:
+        """Rows containing `term` of the list filtered by `term` (search form if need be).
+
+        One DOM call when the list shows filtered by `term` (a bookmarked search); otherwise
+        the locators wait for the list and use the search form.
+        """
+        seen = look(self.page, fields=["Suchbegriff"], tables=["Fälle"], texts=[_NONE_FOUND])
+        if seen.shows("Hundesteuerfälle") and seen.values.get("Suchbegriff") == term:
+            table = seen.tables["Fälle"]
+            if table is not None:
+                return [row for row in table if any(term in cell for cell in row.values())]
+            if seen.texts[_NONE_FOUND]:
+                return []
+        self.wait_list()
+        if not self.shows_term(term):  # the bookmark is not understood: use the form
+            self.search(term)
+        return self.rows_with(term)
 
     def rows_with(self, text: str) -> list[dict[str, str]]:
         """Rows containing `text`, as dicts keyed by column header."""

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page
 
 from amtsbote import BusinessRuleError
-from bots import column_headers, raise_validation, read_table
+from bots import Look, column_headers, look, raise_validation, read_table
 
 from ._base import SteuerPage
+
+_NONE_FOUND = "Keine Steuerpflichtigen gefunden."
+_NEW_CASE = "Hundesteuerfall anlegen"
 
 __all__ = [
     "TaxpayerEntry",
@@ -40,7 +43,7 @@ class TaxpayerSearchPage(SteuerPage):
         self.birth_date = self.labelled("Geburtsdatum")
         self.search_button = self.button_named("Suchen")
         self.results = self.role_named("table", "Suchergebnis")
-        self.no_results = page.get_by_text("Keine Steuerpflichtigen gefunden.")
+        self.no_results = page.get_by_text(_NONE_FOUND)
         self.search_error = page.get_by_role("alert")
 
     def required_locators(self) -> dict[str, Locator]:
@@ -63,9 +66,17 @@ class TaxpayerSearchPage(SteuerPage):
             given_name: Vorname.
             birth_date: Geburtsdatum as TT.MM.JJJJ.
         """
-        self.arrive(self.heading)
-        self.fill_form({"Nachname": family_name, "Vorname": given_name, "Geburtsdatum": birth_date})
-        self.submit_form(self.search_button)
+        values = {"Nachname": family_name, "Vorname": given_name, "Geburtsdatum": birth_date}
+        self.submit_values(values, self.search_button, "Suchen", heading="Steuerpflichtige suchen")
+        seen = look(self.page, tables=["Suchergebnis"], texts=[_NONE_FOUND])
+        name = f"{family_name}, {given_name}"
+        table = seen.tables["Suchergebnis"]
+        if seen.shows("Steuerpflichtige suchen") and not seen.alerts:
+            if table is not None:
+                return [r for r in table if any(name in c for c in r.values())
+                        and any(birth_date in c for c in r.values())]  # fmt: skip
+            if seen.texts[_NONE_FOUND]:
+                return []
         self.arrive(self.results.or_(self.no_results).or_(self.search_error))
         if not self.results.count():
             return []
@@ -166,16 +177,21 @@ class TaxpayerFormPage(SteuerPage):
             BusinessRuleError: The back office rejected a value, or it reports a duplicate
                 and `confirm_duplicate` is False (code ``taxpayer-duplicate``).
         """
-        self.arrive(self.heading)
-        self.fill_form(
+        self.submit_values(
             {
                 "Nachname": entry.family_name, "Vorname": entry.given_name,
                 "Geburtsdatum": entry.birth_date, "Straße und Hausnummer": entry.street_and_number,
                 "Postleitzahl": entry.postal_code, "Ort": entry.city, "E-Mail": entry.email,
-            }
+            },
+            self.save_button,
+            "Speichern",
+            heading="Neuer Steuerpflichtiger",
         )  # fmt: skip
-        self.submit_form(self.save_button)
         taxpayer = TaxpayerPage(self.page)
+        taxpayer.seen = look(self.page, fields=["Steuernummer"], links=[_NEW_CASE])
+        if taxpayer.seen.shows("Steuerpflichtiger") and not taxpayer.seen.missing:
+            return taxpayer  # saved at once: no duplicate question, no refusal
+        taxpayer.seen = None
         alerts = self.page.get_by_role("alert")
         self.arrive(taxpayer.heading.or_(self.duplicate).or_(alerts))
         if self.duplicate.count():
@@ -204,7 +220,8 @@ class TaxpayerPage(SteuerPage):
         self.name = self.labelled("Name")
         self.birth_date = self.labelled("Geburtsdatum")
         self.address = self.labelled("Anschrift")
-        self.new_case_link = self.link_named("Hundesteuerfall anlegen")
+        self.new_case_link = self.link_named(_NEW_CASE)
+        self.seen: Look | None = None  # the DOM call that saw this screen arrive, if any
 
     def required_locators(self) -> dict[str, Locator]:
         return {
@@ -221,8 +238,12 @@ class TaxpayerPage(SteuerPage):
 
     def read_steuernummer(self) -> str:
         """The taxpayer's Steuernummer."""
+        if self.seen is not None:
+            return str(self.seen.values["Steuernummer"]).strip()
         return self.steuernummer.input_value().strip()
 
     def new_case_url(self) -> str:
         """Where "Hundesteuerfall anlegen" leads (a bookmark for a later retry)."""
+        if self.seen is not None and self.seen.links.get(_NEW_CASE):
+            return self.seen.links[_NEW_CASE] or ""
         return self.new_case_link.get_attribute("href") or ""

@@ -1,0 +1,100 @@
+"""The DOM-call path (`bots.look`, `bots.DomPage`): one call per read and per submit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Form
+from fastapi.responses import HTMLResponse
+from playwright.sync_api import Locator, Page
+
+from amtsbote import ApplicationError
+from bots import BrowserSession, DomPage, look, read_table
+from bots._dom import fill_and_submit
+from sandbox._common import serve_in_thread
+
+_FORM = """<!doctype html><html><body><h1>Suche:</h1>
+<form method="post" action="/suche">
+<table><tr><td>Nachname</td><td><input name="n"></td></tr></table>
+<label>Ort <input name="ort" value="Musterstadt"></label>
+<button type="submit">SUCHEN</button>
+<button type="button" disabled>Gesperrt</button>
+</form></body></html>"""
+
+_RESULT = """<!doctype html><html><body><h1>Suche</h1>
+<table aria-label="Treffer"><thead><tr><th>Name</th><th>Ort</th></tr></thead>
+<tbody><tr><td> {n} </td><td>Musterstadt</td></tr><tr><td>Andere</td><td>Dorf</td></tr></tbody>
+</table><p>Keine weiteren Treffer.</p><p style="display:none">Verborgen</p>
+<a href="/weiter?x=1">Weiter</a></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    app = FastAPI()
+    app.get("/suche")(lambda: HTMLResponse(_FORM))
+
+    @app.post("/suche")
+    def result(n: str = Form(...)) -> HTMLResponse:
+        return HTMLResponse(_RESULT.format(n=n))
+
+    with serve_in_thread(app) as served:
+        yield served.base_url + "/suche"
+
+
+@pytest.fixture
+def page(bot_session: BrowserSession) -> Iterator[Page]:
+    context = bot_session.new_context()
+    yield context.new_page()
+    context.close()
+
+
+class SearchPage(DomPage):
+    screen = "Suche"
+    input_method = "simulate"
+
+    def landmark(self) -> Locator:
+        return self.heading_named("Suche")
+
+
+def test_fill_and_submit_clicks_the_named_button_and_waits_for_the_answer(
+    page: Page, url: str
+) -> None:
+    page.goto(url)
+    search = SearchPage(page)
+    seen = search.arrive_seen("suche", search.landmark(), fields=["Ort"])
+    assert seen.values == {"Ort": "Musterstadt"} and not seen.missing
+    search.submit_values({"Nachname": "Muster"}, search.button_named("Suchen"), "Suchen")
+    texts = ["Keine weiteren Treffer.", "Verborgen"]
+    seen = look(page, tables=["Treffer"], links=["Weiter"], texts=texts)
+    assert seen.tables["Treffer"] == [
+        {"Name": "Muster", "Ort": "Musterstadt"},
+        {"Name": "Andere", "Ort": "Dorf"},
+    ]
+    table = page.get_by_role("table", name="Treffer")  # as the locators read it (the fallback)
+    assert read_table(table, table.get_by_role("row")) == seen.tables["Treffer"]
+    assert seen.links == {"Weiter": "/weiter?x=1"}
+    assert seen.texts == {"Keine weiteren Treffer.": True, "Verborgen": False}
+
+
+def test_a_missing_field_names_its_label_and_nothing_is_clicked(page: Page, url: str) -> None:
+    page.goto(url)
+    with pytest.raises(ApplicationError) as info:
+        fill_and_submit(page, {"Vorname": "Erika"}, "Suchen", screen="Suche")
+    assert info.value.code == "field-not-found" and info.value.field == "Vorname"
+    assert page.url == url  # still the form
+
+
+def test_a_disabled_or_unknown_button_is_left_to_playwright(page: Page, url: str) -> None:
+    page.goto(url)
+    assert fill_and_submit(page, {"Nachname": "Muster"}, "Gesperrt") is False
+    assert fill_and_submit(page, {"Nachname": "Muster"}, "Absenden") is False
+    assert page.get_by_role("textbox").first.input_value() == "Muster"  # filled all the same
+    assert page.url == url
+
+
+def test_a_table_or_link_not_found_once_is_none(page: Page, url: str) -> None:
+    page.goto(url)
+    seen = look(page, fields=["Vorname"], tables=["Treffer"], links=["Weiter"])
+    assert seen.tables == {"Treffer": None} and seen.links == {"Weiter": None}
+    assert seen.missing == ["Vorname"] and seen.shows("SUCHE") and not seen.shows("Treffer")
