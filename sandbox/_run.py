@@ -113,7 +113,7 @@ def _back_office_config(name: str, config: SandboxConfig) -> tuple[Any, BaseMode
 
 @contextlib.contextmanager
 def run_all(config: SandboxConfig | None = None) -> Iterator[RunningSandbox]:
-    """Serve portal, Steuern and e-Akte in background threads until the block ends.
+    """Serve mail, portal, Steuern and e-Akte in background threads until the block ends.
 
     Args:
         config: Ports, data directory, layout; defaults to ``var/sandbox`` on 8401–8403.
@@ -122,30 +122,12 @@ def run_all(config: SandboxConfig | None = None) -> Iterator[RunningSandbox]:
         The base URLs (``running.urls["portal"]`` …) and each app's config (for credentials).
     """
     config = config or SandboxConfig()
-    portal_config = PortalConfig(
-        data_dir=config.data_dir / "portal",
-        key_size=config.key_size,
-        seed=config.seed,
-        **config.portal,
-    )
-    apps: list[tuple[str, Any, BaseModel, int]] = [
-        ("portal", create_app, portal_config, config.portal_port)
-    ]
-    missing = []
-    for name, port in (("steuer", config.steuer_port), ("eakte", config.eakte_port)):
-        found = _back_office_config(name, config)
-        if found is None:
-            missing.append(name)
-        else:
-            apps.append((name, found[0], found[1], port))
     with contextlib.ExitStack() as stack:
         urls: dict[str, str] = {}
         configs: dict[str, BaseModel] = {}
-        for name, factory, app_config, port in apps:
-            served = stack.enter_context(serve_in_thread(factory(app_config), port, config.host))
-            urls[name] = served.base_url
-            configs[name] = app_config
+        portal_extra = dict(config.portal)
         if config.mail_port is not None:
+            # The mail system first: the portal's status page links to the citizen's mailbox.
             from sandbox.mail import MailConfig, serve_mail
 
             mail_config = MailConfig(
@@ -158,4 +140,25 @@ def run_all(config: SandboxConfig | None = None) -> Iterator[RunningSandbox]:
             urls["mail"] = mail.base_url
             urls["smtp"] = f"smtp://{mail.smtp_host}:{mail.smtp_port}"
             configs["mail"] = mail_config
+            portal_extra.setdefault("webmail_url", mail.base_url)
+        portal_config = PortalConfig(
+            data_dir=config.data_dir / "portal",
+            key_size=config.key_size,
+            seed=config.seed,
+            **portal_extra,
+        )
+        apps: list[tuple[str, Any, BaseModel, int]] = [
+            ("portal", create_app, portal_config, config.portal_port)
+        ]
+        missing = []
+        for name, port in (("steuer", config.steuer_port), ("eakte", config.eakte_port)):
+            found = _back_office_config(name, config)
+            if found is None:
+                missing.append(name)
+            else:
+                apps.append((name, found[0], found[1], port))
+        for name, factory, app_config, port in apps:
+            served = stack.enter_context(serve_in_thread(factory(app_config), port, config.host))
+            urls[name] = served.base_url
+            configs[name] = app_config
         yield RunningSandbox(urls=urls, configs=configs, missing=missing)

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.eakte",
     "tests.fixtures.prefect",
     "tests.fixtures.smtp",
+    "tests.fixtures.pgp",
 ]

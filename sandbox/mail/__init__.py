@@ -12,6 +12,8 @@ Webmail (HTML, read-only; everything from a message is escaped):
 - ``GET /mailbox/{address}/{id}``: one message, its text part and attachments as download links;
   a PGP/MIME message is shown as "verschlüsselt" with its armored block as the attachment.
 - ``GET /mailbox/{address}/{id}/attachments/{n}``: the bytes of attachment `n` (from 0).
+- ``GET /mailbox/{address}/{id}/raw``: the whole message as it arrived (``.eml``), e.g. to open
+  an encrypted one in a mail client that holds the key.
 - Tests only (admin token): ``GET /admin/messages?to=`` (metadata, no bodies), ``POST
   /admin/reset``.
 """

@@ -130,7 +130,26 @@ def create_app(config: MailConfig | None = None, store: MailStore | None = None)
             for n, a in enumerate(parsed.attachments)
         )
         attachments = f"<h2>Anhänge</h2><ul>{links}</ul>" if links else ""
-        return _page(parsed.subject or "(kein Betreff)", f"<dl>{head}</dl>{body}{attachments}")
+        raw_link = (
+            f'<p><a id="eml" href="{html.escape(_box_url(address))}/{stored.id}/raw" download>'
+            "Ganze Nachricht herunterladen (.eml)</a></p>"
+        )
+        return _page(
+            parsed.subject or "(kein Betreff)",
+            f"<dl>{head}</dl>{body}{attachments}{raw_link}",
+        )
+
+    @app.get("/mailbox/{address}/{message_id}/raw")
+    def raw(address: str, message_id: int) -> Response:
+        stored = find(address, message_id)
+        return Response(
+            store.raw(stored.id),
+            media_type="message/rfc822",
+            headers={
+                "Content-Disposition": f'attachment; filename="nachricht-{stored.id}.eml"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     @app.get("/mailbox/{address}/{message_id}/attachments/{n}")
     def attachment(address: str, message_id: int, n: int) -> Response:

@@ -30,6 +30,9 @@ class PortalConfig(BaseModel):
         smtp_host / smtp_port / mail_from / technical_contact: Where deadline mails go; no
             mail is sent without `smtp_host`.
         compress_share: Share of parts the citizen form seals with ``zip: "DEF"``.
+        webmail_url: Base URL of the sandbox webmail the citizens read their letters in; when
+            set, the status page of a case filed with an e-mail reply channel links to that
+            mailbox (none without it, e.g. when the mail system is not running).
     """
 
     data_dir: Path = Path("var/sandbox/portal")
@@ -58,3 +61,4 @@ class PortalConfig(BaseModel):
     mail_from: str = "zustelldienst@portal.musterstadt.example"
     technical_contact: str = "it-betrieb@steueramt.musterstadt.example"
     compress_share: float = Field(0.3, ge=0.0, le=1.0)
+    webmail_url: str | None = None

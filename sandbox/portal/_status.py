@@ -2,8 +2,9 @@
 
 Like FIT-Connect, the portal carries no letters back: the authority answers over the reply
 channel the citizen chose (e-mail, De-Mail, …, or post). The status page shows the technical
-state of the submission only; the export carries ids, states and event types, never
-plaintext, so tests can check exactly-once without reading personal data.
+state of the submission only, and, when the sandbox runs a webmail and the citizen asked for
+the answer by e-mail, a link to that mailbox. The export carries ids, states and event types,
+never plaintext, so tests can check exactly-once without reading personal data.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from joserfc import jws
 
@@ -27,8 +29,29 @@ class StatusAndExport(PortalBase):
 
     # --- citizen status and admin export --------------------------------------------------
 
+    def remember_reply_mailbox(self, case_id: str, address: str) -> None:
+        """Note the e-mail address of a case for the status page's link (only with a webmail)."""
+        if not self.config.webmail_url or not address:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO reply_mailboxes (case_id, address) VALUES (?, ?)",
+                (case_id, address),
+            )
+
+    def _mailbox_url(self, conn: Any, case_id: str) -> str | None:
+        if not self.config.webmail_url:
+            return None
+        row = conn.execute(
+            "SELECT address FROM reply_mailboxes WHERE case_id=?", (case_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return f"{self.config.webmail_url.rstrip('/')}/mailbox/{quote(row[0], safe='@')}"
+
     def status(self, case_id: str) -> dict[str, Any]:
-        """What the citizen's status page shows: the state and a technical rejection's problems."""
+        """What the citizen's status page shows: the state, a technical rejection's problems and
+        the link to the citizen's mailbox in the sandbox webmail (``mailboxUrl``, or None)."""
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT * FROM submissions WHERE case_id=? ORDER BY seq DESC LIMIT 1", (case_id,)
@@ -39,6 +62,7 @@ class StatusAndExport(PortalBase):
                 "SELECT token FROM events WHERE case_id=? AND event_type=? ORDER BY seq DESC",
                 (case_id, EVENT_REJECT),
             ).fetchone()
+            mailbox_url = self._mailbox_url(conn, case_id)
         problems: list[dict[str, Any]] = []
         if reject is not None:
             # Stored only after its signature was verified: read the claims without re-checking.
@@ -51,6 +75,7 @@ class StatusAndExport(PortalBase):
             "createdAt": row["created_at"],
             "submittedAt": row["submitted_at"],
             "problems": problems,
+            "mailboxUrl": mailbox_url,
         }
 
     def export(self) -> dict[str, Any]:

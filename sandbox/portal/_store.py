@@ -3,7 +3,9 @@
 The portal holds ciphertext and ids only; it carries no letters back (FIT-Connect has no reply
 endpoint: the authority answers over the citizen's reply channel). `deadline_notices` remembers
 which deadline mail went out for which submission, so each is sent once (see
-`sandbox.portal._deadlines`).
+`sandbox.portal._deadlines`). `reply_mailboxes` is the online service's note of the e-mail
+address a citizen gave in the form, kept only when the sandbox runs a webmail (see
+`PortalConfig.webmail_url`), so the status page can link to that mailbox.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ CREATE TABLE IF NOT EXISTS deadline_notices (
     level INTEGER NOT NULL,
     sent_at TEXT NOT NULL,
     PRIMARY KEY (submission_id, level)
+);
+CREATE TABLE IF NOT EXISTS reply_mailboxes (
+    case_id TEXT PRIMARY KEY,
+    address TEXT NOT NULL
 );
 """
 

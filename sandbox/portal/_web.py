@@ -26,6 +26,7 @@ __all__ = ["build_web", "file_application"]
 STATE_LABELS = {
     "incomplete": "Unvollständig",
     "submitted": "Eingereicht – wird bearbeitet",
+    "forwarded": "Weitergeleitet – wird bearbeitet",
     "accepted": "Angenommen",
     "rejected": "Abgelehnt",
     "deleted": "Gelöscht (Aufbewahrungsfrist abgelaufen)",
@@ -149,6 +150,7 @@ def build_web(portal: Portal) -> APIRouter:
             case_id = file_application(portal, data, attachments, channel)
         except Problem as exc:
             return render("error.html", status=exc.status, title=exc.title, message=exc.detail)
+        portal.remember_reply_mailbox(case_id, data["owner"]["email"])
         return render("confirmation.html", status=201, case_id=case_id)
 
     @router.get("/status/{case_id}", response_class=HTMLResponse)

@@ -2,55 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-import gnupg
 import pytest
 
 from amtsbote import BusinessRuleError
 from connectors.mail import PgpKeyUnusable, encrypt_message
+from tests.fixtures.pgp import Citizen
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"  # binary, as a real letter is
-
-
-class Citizen:
-    """A throwaway OpenPGP identity in its own GNUPGHOME (the citizen's mail client)."""
-
-    def __init__(self, home: Path, email: str, **key: str) -> None:
-        home.mkdir(mode=0o700)
-        self.home = home
-        self.gpg = gnupg.GPG(gnupghome=str(home), options=key.pop("options", "").split() or None)
-        params = {
-            "key_type": "EDDSA",
-            "key_curve": "ed25519",
-            "subkey_type": "ECDH",
-            "subkey_curve": "cv25519",
-            **key,
-        }
-        result = self.gpg.gen_key(
-            self.gpg.gen_key_input(
-                name_real="Jürgen Weiß", name_email=email, no_protection=True, **params
-            )
-        )
-        assert result.fingerprint, result.stderr
-        self.fingerprint = str(result.fingerprint)
-        self.public_key = str(self.gpg.export_keys(self.fingerprint))
-        assert "BEGIN PGP PUBLIC KEY BLOCK" in self.public_key
-
-    def close(self) -> None:
-        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], check=False)
-
-
-@pytest.fixture(scope="module")
-def citizen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Citizen]:
-    person = Citizen(tmp_path_factory.mktemp("gpg") / "home", "buerger@example.org")
-    yield person
-    person.close()
 
 
 def _letter() -> EmailMessage:

@@ -6,28 +6,19 @@ letter to print, never in clear."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from connectors.mail import Mailer, MailSettings, encrypt_data
 from connectors.sources import Document, ReplyChannels, ReplySettings, pdf_letter
 from tests.connectors._samples import dog_tax_notice
-from tests.connectors.test_pgp import Citizen
+from tests.fixtures.pgp import Citizen
 from tests.fixtures.smtp import SmtpServer
 
 REPLY_ID = "5f1d0c2e-7a43-5b8e-8c21-0d9e8f7a6b5c"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture(scope="module")
-def citizen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Citizen]:
-    person = Citizen(tmp_path_factory.mktemp("gpg") / "home", "buerger@example.org")
-    yield person
-    person.close()
 
 
 def _notice() -> Document:

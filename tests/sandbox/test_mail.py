@@ -6,6 +6,7 @@ import smtplib
 import socket
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from connectors.mail import encrypt_message
 from sandbox.mail import MailConfig, RunningMail, serve_mail
-from tests.connectors.test_pgp import Citizen
+from tests.fixtures.pgp import Citizen
 
 ADMIN = {"Authorization": "Bearer mail-admin-token"}
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n"  # binary, as a real letter is
@@ -168,7 +169,14 @@ def test_pgp_mime_is_shown_encrypted_with_the_armored_block(
             assert "<strong>verschlüsselt</strong>" in page.text
             assert "Geheimer Inhalt" not in page.text
             block = web.get(f"/mailbox/{to}/{meta['id']}/attachments/0")
+            eml = web.get(f"/mailbox/{to}/{meta['id']}/raw")
+            assert 'id="eml"' in page.text
         assert block.content.startswith(b"-----BEGIN PGP MESSAGE-----")
+        assert eml.headers["content-type"].startswith("message/rfc822")
+        assert ".eml" in eml.headers["content-disposition"]
+        whole = message_from_bytes(eml.content, policy=policy.default)
+        assert whole.get_content_type() == "multipart/encrypted"
+        assert block.content.strip() in eml.content  # the armored part, byte for byte
         decrypted = citizen.gpg.decrypt(block.content)
         assert decrypted.ok, decrypted.status
         assert b"Geheimer Inhalt des Bescheids." in decrypted.data

@@ -90,6 +90,7 @@ def test_form_submission_reaches_the_receiver_and_status_page(
     expect(page.locator("#status")).to_have_text("Angenommen")
     expect(page.locator("#rueckkanal")).to_contain_text("E-Mail oder Post")
     expect(page.get_by_role("link", name="herunterladen")).to_have_count(0)
+    expect(page.locator("#postfach")).to_have_count(0)  # this portal knows no webmail
 
 
 def test_a_pgp_key_from_the_form_goes_into_the_reply_channel(
