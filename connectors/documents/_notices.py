@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import copy
 import io
+import os
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -78,7 +80,33 @@ def _template_error(message: str, code: str) -> ApplicationError:
     return ApplicationError(message, code=code)
 
 
+# Parsed templates by (path, mtime, size): a render works on a deep copy, which costs about
+# two thirds of parsing the package again (every item of a batch renders the same template).
+_PARSED: dict[tuple[str, int, int], DocxDocument] = {}
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 16
+
+
 def _open(template: Path | bytes) -> DocxDocument:
+    """A fresh document of the template, for the caller alone to change."""
+    if isinstance(template, bytes):
+        return _parse(template)
+    try:
+        st = os.stat(template)
+    except OSError:
+        return _parse(template)  # raises the template error
+    key = (str(template), st.st_mtime_ns, st.st_size)
+    with _PARSED_LOCK:  # lxml trees are not for concurrent use, reading included
+        parsed = _PARSED.get(key)
+        if parsed is None:
+            parsed = _parse(template)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = parsed
+        return copy.deepcopy(parsed)
+
+
+def _parse(template: Path | bytes) -> DocxDocument:
     try:
         source: Any = io.BytesIO(template) if isinstance(template, bytes) else str(template)
         return docx.Document(source)

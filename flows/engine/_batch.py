@@ -30,6 +30,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
+from prefect.runtime import task_run
 
 from amtsbote import AmtsboteError, ApplicationError, LoginRefused, get_logger
 from amtsbote.store import WorkItem
@@ -142,7 +143,8 @@ def process_item(
     item_key: str, item: WorkItem, desk: BotDesk, walker: Walker, approval: str
 ) -> ItemResult:
     """Walk one claimed item (one attempt; the task's retries repeat it)."""
-    walker.s.store.renew(walker.worker, item_keys=[item_key])
+    if task_run.run_count > 1:  # the claim set the lease a moment before the first run
+        walker.s.store.renew(walker.worker, item_keys=[item_key])
     return walker.work(item, desk.call, desk.bot, approval=approval)  # type: ignore[arg-type]
 
 

@@ -5,7 +5,8 @@ Freigabe runs call the same steps, tests can drive it directly. Every step is id
 the item key, so a crash between any two is repaired by the next attempt:
 
     enter      search-before-create in the back office (the bot), → the back office's reference
-    notice     reused from the e-Akte if an earlier attempt filed it, else rendered
+    notice     reused from the e-Akte if an earlier attempt filed it (asked only after a first
+               try), else rendered
     approval   manual: the item waits for a Freigabe run (state ``awaiting_approval``)
     archive    put-by-key: application, attachments, letter under the reference
     deliver    the letter to the citizen over the reply channel the submission names (e-mail,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,6 +118,9 @@ class Walker:
         self.today = today or date.today()
         # Letters are filed and sent in the form the citizen receives (PDF by default).
         self.convert = pdf_letter if ReplySettings().letter_format == "pdf" else None
+        # Items whose documents this walker began to file (task retries reuse the claim).
+        self._filing: set[str] = set()
+        self._filing_lock = threading.Lock()
 
     # -- audit -------------------------------------------------------------------------------
     def audit(
@@ -161,13 +166,27 @@ class Walker:
         )
         return entry
 
+    def _first_try(self, item: WorkItem) -> bool:
+        """Whether nothing of `item` can be in the e-Akte yet: its first claim ever, and this
+        walker has not begun to file it (a crash or a lost lease makes the next claim count)."""
+        with self._filing_lock:
+            return item.attempts == 1 and item.item_key not in self._filing
+
     def _letter(
-        self, received: Received[Any], aktenzeichen: str, kind: str, render: Callable[[], Document]
+        self,
+        item: WorkItem,
+        received: Received[Any],
+        aktenzeichen: str,
+        kind: str,
+        render: Callable[[], Document],
     ) -> Document:
         """The letter: the archived one if an earlier attempt filed it, else a fresh render,
-        converted to the form the citizen receives (``AMTSBOTE_REPLY_LETTER_FORMAT``)."""
+        converted to the form the citizen receives (``AMTSBOTE_REPLY_LETTER_FORMAT``).
+
+        On an item's first try there is nothing to read back, and the e-Akte is not asked.
+        """
         key = f"{received.item_key}-{kind}"
-        existing = self.s.archive.get_document(aktenzeichen, key)
+        existing = None if self._first_try(item) else self.s.archive.get_document(aktenzeichen, key)
         fresh = render()
         if existing is not None:
             return Document(
@@ -193,6 +212,8 @@ class Walker:
         ).encode()
         docs = [Document("antrag", "antrag.json", "application/json", record)]
         docs += list(received.attachments) + letters
+        with self._filing_lock:
+            self._filing.add(received.item_key)
         for d in docs:
             self.s.archive.put_document(
                 aktenzeichen, f"{received.item_key}-{d.key}", d.filename, d.mime_type, d.content
@@ -254,7 +275,7 @@ class Walker:
         entry = self.enter(call, bot, received, option)
         ref = entry.aktenzeichen
         notice = self._letter(
-            received, ref, NOTICE, lambda: self.process.notice(received, entry, self.today)
+            item, received, ref, NOTICE, lambda: self.process.notice(received, entry, self.today)
         )
         key = received.item_key
         if approval == "manual":
@@ -316,7 +337,11 @@ class Walker:
         key = item.item_key
         ref = item.refs.get("aktenzeichen") or f"{self.process.name.upper()}-{key}"
         letter = self._letter(
-            received, ref, REJECTION, lambda: self.process.rejection(received, error, self.today)
+            item,
+            received,
+            ref,
+            REJECTION,
+            lambda: self.process.rejection(received, error, self.today),
         )
         self.archive(received, ref, [letter])
         sent = self.deliver(received, ref, REJECTION, letter)

@@ -307,3 +307,23 @@ def test_placeholder_inside_a_hyperlink_is_refused() -> None:
         render_notice(_docx_with(build), {"url": "https://musterstadt.example"})
     assert info.value.code == "notice-placeholder-unrendered"
     assert "{{url}}" in info.value.message
+
+
+def test_a_template_file_renders_afresh_each_time_and_is_reread_when_changed(
+    template: bytes, tmp_path: Path
+) -> None:
+    # A parsed template is kept per process: no render may see another's values, and a
+    # template edited at the same path must be the one used next.
+    path = tmp_path / "vorlage.docx"
+    path.write_bytes(template)
+    first = _open(render_notice(path, CONTEXT, table_rows=ROWS))
+    other = {**CONTEXT, "aktenzeichen": "HST-2026-000043"}
+    second = _open(render_notice(path, other, table_rows={"posten": []}))
+    assert "HST-2026-000042" in first.paragraphs[0].text
+    assert "HST-2026-000043" in second.paragraphs[0].text
+    assert len(first.tables[0].rows) == 4 and len(second.tables[0].rows) == 2
+    edited = docx.Document(io.BytesIO(template))
+    edited.add_paragraph("Neu: {{aktenzeichen}}")
+    edited.save(str(path))
+    third = _open(render_notice(path, CONTEXT, table_rows=ROWS))
+    assert third.paragraphs[-1].text == "Neu: HST-2026-000042"

@@ -20,6 +20,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -126,7 +127,27 @@ def new_letter(*, head: str, footer: str) -> DocxDocument:
     _field(page, "PAGE", "1")
     page.add_run(" von ").font.size = Pt(8)
     _field(page, "NUMPAGES", "1")
+    _drop_extras(doc)
     return doc
+
+
+_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def _drop_extras(doc: DocxDocument) -> None:
+    """Leave out the parts of python-docx's blank document that no letter needs.
+
+    ``stylesWithEffects.xml`` (438 KB, a Word 2010 extension beside ``styles.xml``; the letters'
+    formatting lives in ``styles.xml`` and the document) and the preview thumbnail: every notice
+    rendered from the template would carry, unpack and pack them again.
+    """
+    for rel_id, rel in list(doc.part.rels.items()):
+        if rel.reltype == _STYLES_WITH_EFFECTS:
+            del doc.part.rels[rel_id]
+    package_rels = doc.part.package.rels
+    for rel_id, rel in list(package_rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package_rels[rel_id]
 
 
 def add_address_block(doc: DocxDocument, sender: str) -> None:
