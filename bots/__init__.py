@@ -7,8 +7,9 @@
 - `PageObject`: one screen, locators by role and label only, `required_locators()` for the
   canary, `personal_fields()` for masking; `CanaryReport` from `Bot.check_screens()`
   (`ensure_loaded`: did a screen load at all; `check_screen`: are its locators there).
-  Shared page helpers: `read_table`, `column_headers`, `raise_validation` (a refused form as
-  `BusinessRuleError` with the back office's German message and the field's label).
+  Shared page helpers: `read_table` (rows as `Row`: headers matched as a person reads
+  them), `column_headers`, `raise_validation` (a refused form as `BusinessRuleError` with
+  the back office's German message and the field's label).
 - Meaning-locators that tolerate a release (case, whitespace, a trailing colon; labels beside
   or above a field, in table cells, frames and pop-ups): `field_by_label`, `button_by_name`
   (also image buttons and postback links), `link_by_name`, `heading_by_name`, `role_by_name`,
@@ -55,6 +56,7 @@ from ._settings import (
     BrowserSettings,
 )
 from ._simulate import FieldValue, InputMethod, Option, simulate_form
+from ._table import Row, header_key
 from ._translate import (
     SessionExpired,
     http_error,
@@ -63,6 +65,8 @@ from ._translate import (
 )
 
 __all__ = [
+    "Row",
+    "header_key",
     "DEFAULT_CHROMIUM",
     "DEFAULT_HEADLESS_SHELL",
     "DEFAULT_CHROMIUM_ARGS",

@@ -40,6 +40,7 @@ from amtsbote import ApplicationError
 from ._locate import _BESIDE_TEXT
 from ._pages import PageObject
 from ._simulate import _PROBLEMS, _SIMULATE_JS, FieldValue, field_inputs
+from ._table import Row, header_key
 from ._translate import http_error
 
 __all__ = ["DomPage", "Look", "fill_and_submit", "look", "norm"]
@@ -119,9 +120,8 @@ _SUBMIT_JS = r"""
 """.replace("(SIMULATE)", f"({_SIMULATE_JS})")
 
 
-def norm(text: str) -> str:
-    """A name as the DOM path compares it (as `bots.name_pattern` tolerates)."""
-    return " ".join(text.replace("\u00a0", " ").rstrip(" \t\n:*").split()).casefold()
+#: A name as the DOM path compares it (as `bots.name_pattern` tolerates).
+norm = header_key
 
 
 @dataclass
@@ -132,7 +132,8 @@ class Look:
         headings: The visible headings' texts, normalised (`norm`).
         alerts: The visible alerts' texts (``role=alert``).
         values: Label → the field's value (text, a select's option text, or checked).
-        tables: Name → rows as dicts keyed by header text; None: not found exactly once.
+        tables: Name → rows (`Row`: keyed by header text, looked up tolerantly); None: not
+            found exactly once.
         links: Name → the link's ``href`` as written; None: not found exactly once.
         texts: Text → whether an element whose whole text it is (as `norm` compares) shows.
         missing: Labels of fields not found exactly once.
@@ -141,7 +142,7 @@ class Look:
     headings: list[str]
     alerts: list[str]
     values: dict[str, str | bool] = field(default_factory=dict)
-    tables: dict[str, list[dict[str, str]] | None] = field(default_factory=dict)
+    tables: dict[str, list[Row] | None] = field(default_factory=dict)
     links: dict[str, str | None] = field(default_factory=dict)
     texts: dict[str, bool] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -179,11 +180,8 @@ def look(
     result.values = raw["values"]
     result.missing = [p["label"] for p in raw["problems"]]
     for name, table in raw["tables"].items():
-        headers = [h.strip() for h in table["headers"]] if table else []
         result.tables[name] = (
-            [dict(zip(headers, [c.strip() for c in row], strict=False)) for row in table["rows"]]
-            if table
-            else None
+            [Row.of(table["headers"], row) for row in table["rows"]] if table else None
         )
     return result
 

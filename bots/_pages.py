@@ -33,6 +33,7 @@ from ._locate import (
     role_by_name,
 )
 from ._simulate import FieldValue, InputMethod, Option, simulate_values
+from ._table import Row
 from ._translate import SessionExpired, http_error
 
 __all__ = ["PageObject", "column_headers", "raise_validation", "read_table"]
@@ -258,22 +259,23 @@ class PageObject:
             raise http_error(response.status, step=self.screen)
 
 
-def read_table(table: Locator, rows: Locator) -> list[dict[str, str]]:
+def read_table(table: Locator, rows: Locator) -> list[Row]:
     """Read `rows` of `table` as dicts keyed by the column headers' texts.
 
     Columns are matched by their header text, not by position in a locator, so reordered
-    columns in a new release still read right.
+    columns in a new release still read right; each row is a `Row`, so a header written
+    in capitals or with a trailing colon still answers to its usual name.
 
     Args:
         table: The table (e.g. ``page.get_by_role("table", name="Suchergebnis")``).
         rows: Its rows of interest (e.g. ``table.get_by_role("row").filter(has_text=...)``).
     """
-    headers = [h.strip() for h in table.get_by_role("columnheader").all_inner_texts()]
+    headers = table.get_by_role("columnheader").all_inner_texts()
     result = []
     for row in rows.all():
-        cells = [c.strip() for c in row.get_by_role("cell").all_inner_texts()]
+        cells = row.get_by_role("cell").all_inner_texts()
         if cells:
-            result.append(dict(zip(headers, cells, strict=False)))
+            result.append(Row.of(headers, cells))
     return result
 
 

@@ -18,7 +18,9 @@ from bots import (
     BrowserSettings,
     Recovery,
     RetryPolicy,
+    Row,
     SessionExpired,
+    header_key,
     safe_key,
     translate_playwright_error,
 )
@@ -148,3 +150,13 @@ def test_retry_policy_per_back_office_from_the_environment(
     monkeypatch.setenv("AMTSBOTE_STEUER_RETRY", '{"attempts": 0}')
     with pytest.raises(ValidationError, match="attempts must be at least 1"):
         SteuerSettings()
+
+
+def test_row_matches_headers_as_a_person_reads_them() -> None:
+    row = Row.of(["AKTENZEICHEN:", " Jahressteuer (EUR) ", "Status*"], [" HU-1 ", "96,00", "aktiv"])
+    assert row == {"AKTENZEICHEN:": "HU-1", "Jahressteuer (EUR)": "96,00", "Status*": "aktiv"}
+    assert row["Aktenzeichen"] == "HU-1" and row["jahressteuer  (eur)"] == "96,00"
+    assert row.get("Status") == "aktiv" and row.get("Fremdreferenz") is None
+    assert header_key("Fall\u00a0anlegen:") == "fall anlegen"
+    with pytest.raises(KeyError):
+        row["Aktenzeichen alt"]

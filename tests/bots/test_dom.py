@@ -98,3 +98,19 @@ def test_a_table_or_link_not_found_once_is_none(page: Page, url: str) -> None:
     seen = look(page, fields=["Vorname"], tables=["Treffer"], links=["Weiter"])
     assert seen.tables == {"Treffer": None} and seen.links == {"Weiter": None}
     assert seen.missing == ["Vorname"] and seen.shows("SUCHE") and not seen.shows("Treffer")
+
+
+def test_headers_of_a_new_release_answer_to_their_usual_names(page: Page) -> None:
+    page.set_content(
+        '<h1>Suche</h1><table aria-label="Treffer"><thead><tr><th>NAME:</th>'
+        "<th> Ort\u00a0</th></tr></thead><tbody><tr><td>Muster</td><td>Musterstadt</td></tr>"
+        "</tbody></table>"
+    )
+    (seen,) = look(page, tables=["Treffer"]).tables["Treffer"] or [None]
+    table = page.get_by_role("table", name="Treffer")
+    rows = read_table(table, table.get_by_role("row"))
+    assert rows == [{"NAME:": "Muster", "Ort": "Musterstadt"}]  # as the screen shows them
+    for row in (seen, rows[0]):
+        assert row is not None
+        assert row["Name"] == "Muster" and row.get("ort") == "Musterstadt"
+        assert "Name" in row and "Anschrift" not in row and row.get("Anschrift", "-") == "-"

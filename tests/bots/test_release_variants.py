@@ -2,7 +2,8 @@
 
 Each variant is the real sandbox behind an HTML-rewriting proxy (tests/fixtures/reskin.py):
 renamed ids and reordered rows, labels no longer linked to their inputs but in a table cell
-beside them, button texts with a colon or in capitals. The bot logs in, registers a dog and
+beside them, button texts with a colon or in capitals, table headers with a colon or in
+capitals. The bot logs in, registers a dog and
 its canary finds every screen intact; a control check shows that the old exact locators would
 indeed have failed on the variant.
 """
@@ -97,3 +98,20 @@ def test_cells_variant_keeps_every_field_unique(steuer: Any, make_bot: MakeBot, 
         assert counts == dict.fromkeys(counts, 1), counts
         assert case_form.sepa.get_attribute("type") == "radio"
         assert case_form.mandate.get_attribute("type") == "checkbox"
+
+
+def test_table_headers_with_colons_and_capitals_read_as_before(
+    steuer: Any, make_bot: MakeBot
+) -> None:
+    with serve_reskin(steuer, "headers") as release:
+        bot = make_bot(release)
+        app = make_application(breed="DACK", insurance=True)
+        reg = bot.register(app)
+        assert reg.created and reg.tax_amount == Decimal("120.00")
+        # The case list of the release (headers changed) finds the case: not entered twice.
+        again = bot.register(app)
+        assert not again.created and again.aktenzeichen == reg.aktenzeichen
+        assert again.tax_amount == reg.tax_amount
+        report = bot.check()
+        assert report.ok, report.summary()
+        bot.close()

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from playwright.sync_api import Locator, Page
 
-from bots import FieldValue, Look, Option, column_headers, look, raise_validation, read_table
+from bots import FieldValue, Look, Option, Row, column_headers, look, raise_validation, read_table
 
 from ._base import SteuerPage
 
@@ -238,7 +238,7 @@ class CaseListPage(SteuerPage):
         """True if the list is filtered by `term` (e.g. after opening a bookmarked search)."""
         return self.term.input_value().strip() == term
 
-    def rows_for(self, term: str) -> list[dict[str, str]]:
+    def rows_for(self, term: str) -> list[Row]:
         """Rows containing `term` of the list filtered by `term` (search form if need be).
 
         One DOM call when the list shows filtered by `term` (a bookmarked search); otherwise
@@ -256,7 +256,7 @@ class CaseListPage(SteuerPage):
             self.search(term)
         return self.rows_with(term)
 
-    def rows_with(self, text: str) -> list[dict[str, str]]:
+    def rows_with(self, text: str) -> list[Row]:
         """Rows containing `text`, as dicts keyed by column header."""
         if not self.results.count():
             return []

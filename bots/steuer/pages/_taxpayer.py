@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page
 
 from amtsbote import BusinessRuleError
-from bots import Look, column_headers, look, raise_validation, read_table
+from bots import Look, Row, column_headers, look, raise_validation, read_table
 
 from ._base import SteuerPage
 
@@ -58,7 +58,7 @@ class TaxpayerSearchPage(SteuerPage):
     def personal_fields(self) -> list[Locator]:
         return [self.family_name, self.given_name, self.birth_date, self.results]
 
-    def search(self, family_name: str, given_name: str, birth_date: str) -> list[dict[str, str]]:
+    def search(self, family_name: str, given_name: str, birth_date: str) -> list[Row]:
         """Search and return the result rows (keys: the column headers).
 
         Args:
