@@ -91,12 +91,28 @@ class AuditTrail:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _head(self) -> tuple[int, str]:
+    def _head(self, fh: IO[str] | None = None) -> tuple[int, str]:
+        """The last ``seq`` and ``hash``; with the locked trail `fh`, caught up with its end.
+
+        A writer killed after its line reached the disk but before the head was replaced
+        leaves the head one event behind. The next writer takes that last line as the head
+        when it follows the head's event by exactly one and its hash is intact, so the chain
+        goes on instead of repeating the ``seq``.
+        """
         try:
             data = json.loads(self.head_path.read_text(encoding="utf-8"))
-            return int(data["seq"]), str(data["hash"])
+            seq, prev = int(data["seq"]), str(data["hash"])
         except FileNotFoundError:
-            return 0, GENESIS
+            seq, prev = 0, GENESIS
+        last = _last_event(fh) if fh is not None else None
+        if (
+            last is not None
+            and last.get("seq") == seq + 1
+            and last.get("prev") == prev
+            and last.get("hash") == _digest({k: v for k, v in last.items() if k != "hash"})
+        ):
+            return seq + 1, str(last["hash"])
+        return seq, prev
 
     def append(
         self,
@@ -121,7 +137,7 @@ class AuditTrail:
             if not isinstance(value, str | int | float | bool | type(None)):
                 raise ValueError(f"audit detail {key!r} must be a scalar")
         with self._locked() as fh:
-            seq, prev = self._head()
+            seq, prev = self._head(fh)
             event: dict[str, Any] = {
                 "seq": seq + 1,
                 "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -162,6 +178,26 @@ class AuditTrail:
 
     def verify(self) -> VerifyResult:
         return verify_trail(self.path)
+
+
+def _last_event(fh: IO[str]) -> dict[str, Any] | None:
+    """The trail's last complete line as an event, or None (empty, partial or unreadable)."""
+    raw = fh.buffer if hasattr(fh, "buffer") else None
+    if raw is None:
+        return None
+    end = raw.seek(0, os.SEEK_END)
+    if end == 0:
+        return None
+    raw.seek(max(0, end - 65536))
+    tail = raw.read()
+    if not tail.endswith(b"\n"):
+        return None
+    line = tail[:-1].rsplit(b"\n", 1)[-1]
+    try:
+        event = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def verify_trail(path: Path) -> VerifyResult:

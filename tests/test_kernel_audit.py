@@ -98,3 +98,29 @@ def test_receipt_is_stored_with_hash(tmp_path: Path) -> None:
     path, digest = trail.store_receipt("sub/1", "accept", "eyJ.header.sig")
     assert path.read_text() == "eyJ.header.sig" and "/" not in path.name
     assert len(digest) == 64
+
+
+def test_a_writer_killed_before_its_head_update_does_not_break_the_chain(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "audit.jsonl")
+    trail.append(process="p", item_key="a", step="s", outcome="ok")
+    head_before = trail.head_path.read_text(encoding="utf-8")
+    trail.append(process="p", item_key="b", step="s", outcome="ok")
+    trail.head_path.write_text(
+        head_before, encoding="utf-8"
+    )  # died after the line, before the head
+    third = trail.append(process="p", item_key="c", step="s", outcome="ok")
+    assert third["seq"] == 3
+    assert verify_trail(trail.path).ok
+
+
+def test_a_tampered_last_line_is_not_taken_as_the_head(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "audit.jsonl")
+    trail.append(process="p", item_key="a", step="s", outcome="ok")
+    head_before = trail.head_path.read_text(encoding="utf-8")
+    trail.append(process="p", item_key="b", step="s", outcome="ok")
+    trail.head_path.write_text(head_before, encoding="utf-8")
+    lines = trail.path.read_text(encoding="utf-8").splitlines()
+    lines[-1] = lines[-1].replace('"item_key":"b"', '"item_key":"x"')
+    trail.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    trail.append(process="p", item_key="c", step="s", outcome="ok")
+    assert not verify_trail(trail.path).ok  # the edit stays visible
