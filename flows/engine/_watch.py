@@ -30,7 +30,7 @@ from connectors.mail import Mailer, MailSettings
 from flows.engine._intake import HeldItem
 from flows.engine._services import Services
 
-__all__ = ["AUTO_REJECT_DAYS", "held_rows", "watch"]
+__all__ = ["AUTO_REJECT_DAYS", "held_rows", "notify_admins", "watch"]
 
 log = get_logger(__name__)
 
@@ -80,9 +80,17 @@ def _sent_today(services: Services, today: str) -> bool:
         return False
 
 
-def _mail(services: Services, overdue: Sequence[HeldItem], now: datetime) -> bool:
-    """Mail the admins about `overdue` (once a day); True if a mail went out."""
+def notify_admins(services: Services, held: Sequence[HeldItem], now: datetime) -> bool:
+    """Mail the admins about the held items older than the setting, once a day.
+
+    Returns:
+        True if a mail went out (none: nothing overdue, no address, already sent today, or
+        the mail server refused; the last is logged and tried again on the next run).
+    """
+    overdue = _overdue(held, now, services.settings.watch_after_days)
     to = services.settings.admin_email
+    if not overdue:
+        return False
     today = now.date().isoformat()
     if not to or _sent_today(services, today):
         return False
@@ -107,8 +115,8 @@ def _mail(services: Services, overdue: Sequence[HeldItem], now: datetime) -> boo
     subject = f"[Amtsbote] {services.process.title}: {len(overdue)} Antrag/Anträge warten"
     try:
         Mailer(MailSettings()).notify(to, subject, "\n".join(lines))
-    except ApplicationError as exc:  # the artifact says it too; the next run mails again
-        log.error("watch mail failed", process=name, code=exc.code)
+    except (ApplicationError, ValueError) as exc:  # the artifact says it; the next run mails
+        log.error("watch mail failed", process=name, code=getattr(exc, "code", "bad-address"))
         return False
     marker = _marker(services)
     marker.parent.mkdir(parents=True, exist_ok=True)
@@ -134,4 +142,4 @@ def watch(services: Services, held: Sequence[HeldItem], now: datetime | None = N
     )
     if held:
         log.warning("items held at source", process=name, held=len(held), overdue=len(overdue))
-    return bool(overdue) and _mail(services, overdue, now)
+    return notify_admins(services, held, now)
