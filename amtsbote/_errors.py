@@ -5,7 +5,9 @@ AmtsboteError
 ├── BusinessRuleError   the data is wrong or not eligible: never retried; the item is
 │                       rejected with `message` (German, readable by a citizen or clerk)
 ├── ApplicationError    a system misbehaves (timeout, 5xx, session lost, browser crash):
-│                       retried with backoff; after the last try the item stays in its source
+│   │                   retried with backoff; after the last try the item stays in its source
+│   └── ItemHeld        the source holds an item this installation cannot open (encrypted
+│                       to a key it lacks): it waits there, reported with its age
 ├── ReviewRequired      a clerk must decide (Klärfall); carries the facts for the review form
 └── LoginRefused        the back office refused the bot's login (wrong password, account
                         locked): never retried, the bot session stops at once (accounts
@@ -19,12 +21,14 @@ the citizen themselves entered and is shown back to them; log records use `code`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 __all__ = [
     "AmtsboteError",
     "ApplicationError",
     "BusinessRuleError",
+    "ItemHeld",
     "LoginRefused",
     "ReviewRequired",
     "is_retryable",
@@ -65,6 +69,36 @@ class ApplicationError(AmtsboteError):
     """A system misbehaved. Retried with backoff; the item stays in its source on the last try."""
 
     default_code = "application"
+
+
+class ItemHeld(ApplicationError):
+    """An item its source holds but this installation cannot open; it stays at the source.
+
+    Neither the sender's fault for certain nor a passing outage: typically a part encrypted to
+    a key the installation lacks (a key dropped too early in a rotation, a new key not yet
+    installed). The intake neither stores nor rejects it; its watch reports it with its age,
+    since a source may give up on it (FIT-Connect rejects by itself after 14 days).
+
+    Args:
+        message: German text for the admin.
+        code: What is missing, e.g. ``"jwe-unknown-kid"``.
+        since: When the item reached its source, if known.
+        part: Which part could not be opened (``"metadata"``, ``"attachment:<id>"`` …).
+    """
+
+    default_code = "held"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        since: datetime | None = None,
+        part: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.since = since
+        self.part = part
 
 
 class ReviewRequired(AmtsboteError):

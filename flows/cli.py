@@ -8,6 +8,8 @@ amtsbote store counts [--process P]     work items per state
 amtsbote store purge                    delete payloads of items ended before the retention
 amtsbote store rotate-keys              re-encrypt all payloads with the newest key
 amtsbote store new-key                  print a fresh key for AMTSBOTE_STORE_KEYS
+amtsbote portal held [--process P]     submissions waiting for a key the intake lacks, with age
+amtsbote portal reject [--process P] ID reject such a submission at the portal (encryption-issue)
 amtsbote draft-page URL [--login-as ACCOUNT] [--system steuer] [--frame NAME] [--out FILE]
                                         draft a page object from a live screen (the password
                                         of --login-as: AMTSBOTE_DRAFT_PASSWORD, or the Prefect
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from amtsbote import AmtsboteSettings, AuditTrail, verify_trail
+from flows._portal_cli import add_portal_commands
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     store.add_parser("purge", help="delete payloads after the retention").set_defaults(fn=_store)
     store.add_parser("rotate-keys", help="re-encrypt with the newest key").set_defaults(fn=_store)
     store.add_parser("new-key", help="print a fresh Fernet key").set_defaults(fn=_store)
+    add_portal_commands(sub)
     d = sub.add_parser("draft-page", help="draft a page object from a live screen")
     d.add_argument("url")
     d.add_argument("--login-as", metavar="ACCOUNT", help="log in first (password: environment)")

@@ -46,6 +46,7 @@ from connectors.portal._models import (
     PortalEvent,
     ReceivedAttachment,
     ReceivedSubmission,
+    SubmissionHeld,
     SubmissionRef,
 )
 from connectors.portal._settings import PortalSettings
@@ -71,6 +72,7 @@ __all__ = [
     "ReceivedAttachment",
     "ReceivedSubmission",
     "ReplayGuard",
+    "SubmissionHeld",
     "SubmissionInvalid",
     "SubmissionRef",
     "check_callback_url",

@@ -34,6 +34,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc import jwe, jws
 from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwa import JWEZipModel
@@ -43,6 +45,7 @@ from connectors.records import Problem, problem
 
 __all__ = [
     "EVENT_BASE",
+    "KeyUnavailable",
     "SET_SCHEMA",
     "auth_tag",
     "build_set",
@@ -116,6 +119,28 @@ class PartError(Exception):
         self.problem = problem
 
 
+class KeyUnavailable(Exception):
+    """A part is encrypted to a key this receiver does not hold (or not as configured).
+
+    Not a fault the sender can be blamed for with certainty: the key file may lack a key still
+    in use (dropped too early in a rotation, a new key not yet installed) or hold a wrong one
+    under the right ``kid``. The submission is held at the portal for an administrator,
+    never rejected on this alone.
+
+    Attributes:
+        code: ``jwe-unknown-kid`` (no key with that ``kid``) or ``jwe-key-unwrap`` (the key
+            with that ``kid`` does not unwrap the content key).
+        instance: The part (``metadata``, ``data``, ``attachment:<id>``).
+        kid: The ``kid`` of the part's header (a public key id, no secret).
+    """
+
+    def __init__(self, code: str, instance: str, kid: str | None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.instance = instance
+        self.kid = kid
+
+
 def import_rsa(jwk: dict[str, Any]) -> RSAKey:
     """Import an RSA JWK (public or private) for joserfc, ignoring ``key_ops``."""
     return RSAKey.import_key({k: v for k, v in jwk.items() if k != "key_ops"})
@@ -171,8 +196,10 @@ def decrypt_part(
 
     Raises:
         PartError: ``encryption-issue`` for a malformed token, another algorithm or
-            compression, a key id none of our keys has, a wrong key, tampered ciphertext or a
-            part that inflates beyond the bound.
+            compression, tampered ciphertext (the content key unwraps, the content does not
+            decrypt) or a part that inflates beyond the bound.
+        KeyUnavailable: A ``kid`` none of our keys has, or our key of that ``kid`` does not
+            unwrap the content key.
     """
     header = jose_header(token, segments=5)
     if header is None:
@@ -204,31 +231,49 @@ def decrypt_part(
             "jwe-too-large",
         ) from exc
     except (JoseError, ValueError, TypeError, zlib.error) as exc:
+        if not _unwraps(token, key):
+            raise KeyUnavailable("jwe-key-unwrap", instance, _kid(header)) from exc
         raise _encryption_issue(
             "Ein Teil des Antrags konnte nicht entschlüsselt werden.", instance, "jwe-decrypt"
         ) from exc
     return bytes(obj.plaintext or b""), header
 
 
+def _kid(header: Mapping[str, Any]) -> str | None:
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else None
+
+
 def _pick_key(keys: RSAKey | Mapping[str, RSAKey], kid: Any, instance: str) -> RSAKey:
     if isinstance(keys, RSAKey):
         if kid is not None and keys.kid is not None and kid != keys.kid:
-            raise _encryption_issue(
-                "Ein Teil des Antrags ist für einen anderen Schlüssel verschlüsselt.",
-                instance,
-                "jwe-wrong-key",
-            )
+            raise KeyUnavailable("jwe-unknown-kid", instance, str(kid))
         return keys
     if isinstance(kid, str) and kid in keys:
         return keys[kid]
     if len(keys) == 1 and (kid is None or "" in keys):  # one key without kid: the old setup
         return next(iter(keys.values()))
-    raise _encryption_issue(
-        "Ein Teil des Antrags ist für einen Schlüssel verschlüsselt, den diese Stelle nicht "
-        "(mehr) hat.",
-        instance,
-        "jwe-unknown-kid",
-    )
+    raise KeyUnavailable("jwe-unknown-kid", instance, kid if isinstance(kid, str) else None)
+
+
+def _unwraps(token: str, key: RSAKey) -> bool:
+    """Whether `key` unwraps the part's content key (RSA-OAEP-256), the content aside.
+
+    Tells a key we lack (held) from a part damaged after encryption (rejected): a tampered
+    ciphertext or tag still has a content key our key unwraps.
+    """
+    try:
+        wrapped = _b64decode(token.split(".")[1])
+        private = key.private_key
+        if private is None:
+            return False
+        private.decrypt(
+            wrapped,
+            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+        )
+    except (ValueError, TypeError, IndexError):
+        return False
+    return True
 
 
 def verify_hash(plaintext: bytes, hash_spec: Any, *, instance: str) -> str:

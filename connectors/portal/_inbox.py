@@ -13,26 +13,31 @@ taken as such: `ReceivedSubmission.has_data` is False and the record parser gets
 
 from __future__ import annotations
 
-import io
-import json
-import logging
-import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import SecretStr
 
 from amtsbote import ApplicationError, get_logger
 from connectors.portal._callbacks import check_callback_url
-from connectors.portal._crypto import EVENT_BASE, PartError, auth_tag, decrypt_part, verify_hash
+from connectors.portal._crypto import (
+    EVENT_BASE,
+    KeyUnavailable,
+    PartError,
+    auth_tag,
+    decrypt_part,
+    verify_hash,
+)
 from connectors.portal._eventlog import EventLog
 from connectors.portal._models import (
-    PDF,
     AuthenticationTags,
     ReceivedAttachment,
     ReceivedSubmission,
+    SubmissionHeld,
     SubmissionRef,
 )
+from connectors.portal._parts import INVALID, open_attachment, parse_json, tag_problem
 from connectors.records import Problem, SubmissionInvalid, problem
 
 __all__ = ["Inbox"]
@@ -40,26 +45,6 @@ __all__ = ["Inbox"]
 log = get_logger(__name__)
 
 SUBMIT: Final = EVENT_BASE + "submit-submission"
-
-
-def _is_pdf(content: bytes) -> bool:
-    """True if `content` starts like a PDF and pypdf can open it and count its pages."""
-    if not content.startswith(b"%PDF-"):
-        return False
-    from pypdf import PdfReader  # local: only needed for attachments
-
-    pypdf_log = logging.getLogger("pypdf")
-    level = pypdf_log.level
-    pypdf_log.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            reader = PdfReader(io.BytesIO(content), strict=False)
-            return len(reader.pages) >= 1
-    except Exception:  # pypdf raises many unrelated types for broken files: all mean "not a PDF"
-        return False
-    finally:
-        pypdf_log.setLevel(level)
 
 
 class Inbox(EventLog):
@@ -154,12 +139,48 @@ class Inbox(EventLog):
         Raises:
             SubmissionInvalid: The submission cannot be used (its `problems` say why, in
                 German, ready for `reject`); carries `submission_id` and `case_id`.
+            SubmissionHeld: A part is encrypted to a key we do not hold (unknown ``kid``, or
+                our key of that ``kid`` does not unwrap it): neither rejected nor taken.
             ApplicationError: The portal misbehaved.
         """
         body = self._json(self._send("GET", self._api(f"submissions/{submission_id}")))
         if not isinstance(body, dict):
             raise ApplicationError("Unerwartete Antwort des Portals.", code="portal-bad-response")
         case_id = str(body.get("caseId", ""))
+        try:
+            return self._open(submission_id, case_id, body)
+        except KeyUnavailable as exc:
+            held = SubmissionHeld(
+                code=exc.code,
+                submission_id=submission_id,
+                case_id=case_id,
+                instance=exc.instance,
+                kid=exc.kid,
+                submitted_at=self._submitted_at(case_id, submission_id),
+            )
+            log.error(
+                "portal.submission_held",
+                submission_id=submission_id,
+                code=exc.code,
+                instance=exc.instance,
+                kid=exc.kid,
+            )
+            raise held from None
+
+    def _submitted_at(self, case_id: str, submission_id: str) -> datetime | None:
+        """``iat`` of the service's submit-submission event (None if the log cannot tell)."""
+        try:
+            events = self.events(case_id)
+        except ApplicationError:
+            return None
+        for e in events:
+            if e.event_type == SUBMIT and e.submission_id == submission_id:
+                iat = e.claims.get("iat")
+                if isinstance(iat, int | float):
+                    return datetime.fromtimestamp(iat, UTC)
+        return None
+
+    def _open(self, submission_id: str, case_id: str, body: dict[str, Any]) -> ReceivedSubmission:
 
         def invalid(problems: list[Problem]) -> SubmissionInvalid:
             exc = SubmissionInvalid(problems)
@@ -177,7 +198,7 @@ class Inbox(EventLog):
             meta_bytes, _ = decrypt_part(enc_meta, keys, instance="metadata")
         except PartError as exc:
             raise invalid([exc.problem]) from None
-        metadata = _parse_json(meta_bytes)
+        metadata = parse_json(meta_bytes)
         structure = metadata.get("contentStructure") if isinstance(metadata, dict) else None
         data_spec = structure.get("data") if isinstance(structure, dict) else None
         schema = data_spec.get("submissionSchema") if isinstance(data_spec, dict) else None
@@ -222,8 +243,8 @@ class Inbox(EventLog):
             if enc_data is not None and (
                 data_mime == "application/json" or data_mime.endswith("+json")
             ):
-                data_json = _parse_json(data)
-                if data_json is _INVALID:
+                data_json = parse_json(data)
+                if data_json is INVALID:
                     data_json = None
                     problems.append(
                         problem(
@@ -256,7 +277,9 @@ class Inbox(EventLog):
                 "GET", self._api(f"submissions/{submission_id}/attachments/{aid}")
             ).text.strip()
             tags[aid] = auth_tag(token)
-            got = self._attachment(aid, token, described.get(aid))
+            got = open_attachment(
+                aid, token, described.get(aid), self._enc_keys, self.settings.max_attachment_bytes
+            )
             if isinstance(got, Problem):
                 problems.append(got)
             else:
@@ -324,75 +347,9 @@ class Inbox(EventLog):
         out: list[Problem] = []
         for part in ("metadata", "data"):
             if recorded.get(part) != expected.get(part):
-                out.append(_tag_problem(part))
+                out.append(tag_problem(part))
         rec_att = recorded.get("attachments") or {}
         for aid in sorted(set(rec_att) | set(got.attachments)):
             if not isinstance(rec_att, dict) or rec_att.get(aid) != got.attachments.get(aid):
-                out.append(_tag_problem(f"attachment:{aid}"))
+                out.append(tag_problem(f"attachment:{aid}"))
         return out
-
-    def _attachment(
-        self, aid: str, token: str, spec: dict[str, Any] | None
-    ) -> ReceivedAttachment | Problem:
-        instance = f"attachment:{aid}"
-        limit = self.settings.max_attachment_bytes
-        if spec is None:
-            return problem(
-                "incorrect-attachment",
-                "Eine Anlage ist in den Metadaten nicht beschrieben.",
-                instance=instance,
-                code="attachment-undescribed",
-            )
-        too_large = problem(
-            "incorrect-attachment",
-            f"Eine Anlage ist zu groß (höchstens {limit // (1024 * 1024)} MiB).",
-            instance=instance,
-            code="attachment-too-large",
-        )
-        # base64url inflates by 4/3; refuse before decrypting far too large ciphertext
-        if len(token) > limit * 4 // 3 + 64 * 1024:
-            return too_large
-        try:
-            content, _ = decrypt_part(token, self._enc_keys, instance=instance, max_plaintext=limit)
-            digest = verify_hash(content, spec.get("hash"), instance=instance)
-        except PartError as exc:
-            # a compressed attachment that inflates beyond the limit is too large, not broken
-            return too_large if exc.problem.code == "jwe-too-large" else exc.problem
-        if len(content) > limit:
-            return too_large
-        mime = str(spec.get("mimeType", "application/octet-stream"))
-        if mime == PDF and not _is_pdf(content):
-            return problem(
-                "incorrect-attachment",
-                "Die Anlage ist keine lesbare PDF-Datei.",
-                instance=instance,
-                code="attachment-not-pdf",
-            )
-        return ReceivedAttachment(
-            attachment_id=aid,
-            filename=str(spec.get("filename", aid)),
-            mime_type=mime,
-            purpose=str(spec.get("purpose", "attachment")),
-            sha512=digest,
-            content=content,
-        )
-
-
-_INVALID: Final = object()
-
-
-def _tag_problem(instance: str) -> Problem:
-    return problem(
-        "encryption-issue",
-        "Ein Teil des Antrags stimmt nicht mit dem beim Zustelldienst eingereichten überein "
-        "(Authentication-Tag abweichend).",
-        instance=instance,
-        code="auth-tag-mismatch",
-    )
-
-
-def _parse_json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return _INVALID

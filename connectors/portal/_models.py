@@ -8,12 +8,12 @@ cannot slip into a log line or a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from pydantic import BaseModel
 
-from amtsbote import get_logger
+from amtsbote import ItemHeld, get_logger
 from connectors.portal._crypto import EVENT_BASE
 from connectors.records import (
     Envelope,
@@ -28,6 +28,7 @@ __all__ = [
     "ACCEPT",
     "PDF",
     "REJECT",
+    "SubmissionHeld",
     "AuthenticationTags",
     "EventResult",
     "PortalEvent",
@@ -41,6 +42,47 @@ log = get_logger(__name__)
 ACCEPT: Final = EVENT_BASE + "accept-submission"
 REJECT: Final = EVENT_BASE + "reject-submission"
 PDF: Final = "application/pdf"
+
+
+class SubmissionHeld(ItemHeld):
+    """A submission encrypted to a key this receiver does not hold: held at the portal.
+
+    Neither stored nor rejected: it stays ``submitted`` at the portal until an administrator
+    installs the missing key (the next poll takes it) or rejects it (``amtsbote portal
+    reject``). The service rejects it by itself 14 days after submission, so the intake's watch
+    reports it with its age.
+
+    Attributes:
+        submission_id: The submission.
+        case_id: Its case.
+        kid: The key id the part names (public).
+        since: When it was submitted (``iat`` of the service's signed submit-submission
+            event); ``None`` when the event log could not tell.
+        part: The part that could not be opened (``metadata``, ``data``, ``attachment:<id>``).
+    """
+
+    default_code = "jwe-unknown-kid"
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        submission_id: str,
+        case_id: str,
+        instance: str,
+        kid: str | None,
+        submitted_at: datetime | None,
+    ) -> None:
+        super().__init__(
+            "Der Antrag ist für einen Schlüssel verschlüsselt, den diese Stelle nicht (mehr) "
+            "oder nicht passend hat; er wartet am Portal.",
+            code=code,
+            since=submitted_at,
+            part=instance,
+        )
+        self.submission_id = submission_id
+        self.case_id = case_id
+        self.kid = kid
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from flows.engine._params import BatchParams
 from flows.engine._process import Process
 from flows.engine._services import Services, bot_session
 from flows.engine._walk import ItemResult, Walker, failure
+from flows.engine._watch import watch
 
 __all__ = ["run_batch"]
 
@@ -317,6 +318,9 @@ def _source_rows(report: IntakeReport) -> list[ItemResult]:
     return [
         ItemResult(k, "rejected", error_code=c, extra={"at": "source"})
         for k, c in report.rejected.items()
+    ] + [
+        ItemResult(k, "held", error_code=h.code, extra={"at": "source"})
+        for k, h in report.held.items()
     ]
 
 
@@ -331,6 +335,7 @@ def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> d
             if params.poll_source:
                 report = poll(services, run_id, params.max_items, dry_run=True)
                 rows += _source_rows(report) + [ItemResult(k, "dry-run") for k in report.checked]
+                watch(services, list(report.held.values()))
             return _check_only(services, run_id, rows, params)
         run = _Run(services, run_id, params)
         accounts = services.settings.bot_accounts()[: params.sessions]
@@ -342,7 +347,9 @@ def run_batch(process: Process[Any, Any], params: BatchParams, run_id: str) -> d
         try:
             try:
                 if params.poll_source:
-                    rows += _source_rows(poll(services, run_id, params.max_items))
+                    report = poll(services, run_id, params.max_items)
+                    rows += _source_rows(report)
+                    watch(services, list(report.held.values()))
                 _reconcile(services)
             except BaseException:
                 run.claimer.open(abort=True)

@@ -47,6 +47,7 @@ from flows.engine._intake import poll
 from flows.engine._params import BatchParams, IntakeParams
 from flows.engine._process import Process
 from flows.engine._services import Services
+from flows.engine._watch import watch
 
 __all__ = [
     "BATCH_TAG_PREFIX",
@@ -175,14 +176,15 @@ def run_intake(process: Process[Any, Any], params: IntakeParams, run_id: str) ->
     """Body of ``<process>-intake`` (see module docstring).
 
     Returns:
-        ``{"stored", "rejected", "new": <claimable items fanned out>, "batches": [rows],
-        "queue": {state: count}}``.
+        ``{"stored", "rejected", "held_at_source": <waiting for a key>, "new": <claimable
+        items fanned out>, "batches": [rows], "queue": {state: count}}``.
     """
     setup_logging()
     logger = get_run_logger()
     services = Services.from_env(process)
     try:
         report = poll(services, run_id, params.max_items)
+        watch(services, list(report.held.values()))
         held = _held_by_batch_runs(process.name)
         keys = [k for k in claimable(services, params.max_items) if k not in held]
         rows = [
@@ -199,6 +201,7 @@ def run_intake(process: Process[Any, Any], params: IntakeParams, run_id: str) ->
         return {
             "stored": len(report.stored),
             "rejected": len(report.rejected),
+            "held_at_source": len(report.held),
             "new": len(keys),
             "batches": rows,
             "queue": services.store.counts(process.name),

@@ -11,9 +11,13 @@ Exactly once, with the store as the record of what was received:
   shifts offset-paged listings, so acknowledging while paging would skip items.
 
 A technically broken item (crypto, hash, schema) is rejected at the source with its
-problems and never becomes a work item. An item that is technically sound but breaks a business
-rule is stored and acknowledged like any other: the walk refuses it by letter
-(`Received.refusal`), since the source's receipt says nothing about the content.
+problems and never becomes a work item. An item encrypted to a key this installation lacks
+(`ItemHeld`) is neither: it waits at the source, and the report lists it with its age for the
+watch (`flows.engine._watch`), which warns the admins before the source gives up on it.
+
+An item that is technically sound but breaks a business rule is stored and acknowledged like
+any other: the walk refuses it by letter (`Received.refusal`), since the source's receipt says
+nothing about the content.
 """
 
 from __future__ import annotations
@@ -25,14 +29,28 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from amtsbote import ApplicationError, BusinessRuleError, get_logger
+from amtsbote import ApplicationError, BusinessRuleError, ItemHeld, get_logger
 from connectors.sources import Receipt, SourceItem
 from flows.engine._services import Services
 
-__all__ = ["IntakeReport", "poll"]
+__all__ = ["HeldItem", "IntakeReport", "poll"]
 
 log = get_logger(__name__)
 _MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """An item waiting at the source that cannot be opened here (ids and codes only)."""
+
+    item_key: str
+    code: str
+    part: str | None
+    since: datetime | None
+
+    def age_days(self, now: datetime) -> float | None:
+        """Days since the item reached its source (None if unknown)."""
+        return None if self.since is None else (now - self.since).total_seconds() / 86400
 
 
 @dataclass
@@ -44,6 +62,7 @@ class IntakeReport:
     rejected: dict[str, str] = field(default_factory=dict)  # item key -> code
     failed: dict[str, str] = field(default_factory=dict)  # item key -> code (waits at source)
     checked: list[str] = field(default_factory=list)  # dry run: would be stored
+    held: dict[str, HeldItem] = field(default_factory=dict)  # cannot be opened here
 
     def rows(self) -> list[dict[str, str]]:
         out = [
@@ -53,6 +72,10 @@ class IntakeReport:
         out += [
             {"Vorgang": k, "Eingang": "wartet an der Quelle", "Fehlercode": c}
             for k, c in self.failed.items()
+        ]
+        out += [
+            {"Vorgang": k, "Eingang": "wartet auf Schlüssel", "Fehlercode": h.code}
+            for k, h in self.held.items()
         ]
         return out
 
@@ -155,6 +178,9 @@ def poll(services: Services, run_id: str, max_items: int, dry_run: bool = False)
             seen.add(item.item_key)
             try:
                 _take(services, item, report, run_id, dry_run)
+            except ItemHeld as exc:
+                log.error("intake item held", item_key=item.item_key, code=exc.code)
+                report.held[item.item_key] = HeldItem(item.item_key, exc.code, exc.part, exc.since)
             except ApplicationError as exc:
                 log.warning("intake item deferred", item_key=item.item_key, code=exc.code)
                 report.failed[item.item_key] = exc.code
@@ -167,5 +193,6 @@ def poll(services: Services, run_id: str, max_items: int, dry_run: bool = False)
         acknowledged=len(report.acknowledged),
         rejected=len(report.rejected),
         deferred=len(report.failed),
+        held=len(report.held),
     )
     return report

@@ -32,6 +32,8 @@ class ProcessSettings(SecretSettings):
             ``<process>-klaerfall/<process>-klaerfall``).
         approval_deployment: Deployment of the Freigabe flow (likewise).
         clerk_email: Where Klärfall notifications go (ids and a link only).
+        admin_email: Where the watch reports items held at the source (ids and ages only).
+        watch_after_days: Age from which a held item is mailed to `admin_email` (once a day).
     """
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -45,6 +47,8 @@ class ProcessSettings(SecretSettings):
     review_deployment: str = ""
     approval_deployment: str = ""
     clerk_email: str | None = None
+    admin_email: str | None = None
+    watch_after_days: float = Field(2.0, ge=0)
 
     @classmethod
     def for_process(cls, name: str, seats: str) -> ProcessSettings:

@@ -22,7 +22,14 @@ from typing import Any
 
 import httpx
 
-from sandbox.portal._base import PortalBase, Problem, insert_event, is_uuid, now_iso
+from sandbox.portal._base import (
+    PortalBase,
+    Problem,
+    current_time,
+    insert_event,
+    is_uuid,
+    now_iso,
+)
 from sandbox.portal._codes import EVENT_CREATE, EVENT_SUBMIT, HUNDESTEUER_SERVICE
 from sandbox.portal._config import PortalConfig
 from sandbox.portal._crypto import SET_SCHEMA, auth_tag, jwe_header, sign_set
@@ -57,7 +64,7 @@ class SenderSide(PortalBase):
             "$schema": SET_SCHEMA,
             "jti": jti,
             "iss": self.config.issuer,
-            "iat": int(time.time()),
+            "iat": int(current_time().timestamp()),  # the portal clock a test may move
             "sub": f"submission:{sid}",
             "txn": f"case:{case_id}",
             "events": {event: payload or {}},

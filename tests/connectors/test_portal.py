@@ -15,7 +15,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -39,6 +39,7 @@ from connectors.portal import (
     PortalClient,
     PortalSettings,
     ReplayGuard,
+    SubmissionHeld,
     SubmissionInvalid,
     verify_callback,
 )
@@ -263,23 +264,40 @@ def test_tampered_ciphertext(sender: SenderClient, client: PortalClient) -> None
     assert isinstance(exc, BusinessRuleError)
 
 
-def test_encrypted_to_another_key(sender: SenderClient, client: PortalClient) -> None:
+def test_encrypted_to_another_key_is_held_not_rejected(
+    sender: SenderClient, client: PortalClient
+) -> None:
     real = sender.encryption_key()
     other = RSAKey.generate_key(2048, private=True).as_dict(private=False)
-    # same kid as the real key, so only the unwrap itself can notice
+    # same kid as the real key, so only the unwrap itself can notice: our key file may hold a
+    # wrong key under that kid, so the submission waits for an admin instead of a rejection
     other.update({"kid": real["kid"], "alg": "RSA-OAEP-256"})
     token = encrypt_part(json.dumps(DATA).encode(), other, "application/json")
     ref = sender.submit_application(DATA, raw_parts={"metadata": token})
-    exc = invalid_on_fetch(client, ref["submissionId"])
-    assert [(p.code, p.instance) for p in exc.problems] == [("jwe-decrypt", "metadata")]
+    with pytest.raises(SubmissionHeld) as held:
+        client.fetch(ref["submissionId"])
+    assert (held.value.code, held.value.part, held.value.kid) == (
+        "jwe-key-unwrap",
+        "metadata",
+        real["kid"],
+    )
+    assert isinstance(held.value, ApplicationError) and not isinstance(
+        held.value, BusinessRuleError
+    )
+    assert held.value.since is not None  # from the service's signed submit-submission event
+    assert abs((datetime.now(UTC) - held.value.since).total_seconds()) < 120
 
     other["kid"] = "some-other-kid"
     token = encrypt_part(json.dumps(DATA).encode(), other, "application/json")
     ref = sender.submit_application(DATA, raw_parts={"data": token})
-    exc = invalid_on_fetch(client, ref["submissionId"])
-    # a kid none of our keys has: a technical problem of the sender, named as such
-    assert [(p.code, p.instance) for p in exc.problems] == [("jwe-unknown-kid", "data")]
-    assert exc.problems[0].type.endswith("/encryption-issue")
+    with pytest.raises(SubmissionHeld) as held:
+        client.fetch(ref["submissionId"])
+    # a kid none of our keys has: a key we never had, or dropped too early
+    assert (held.value.code, held.value.part, held.value.kid) == (
+        "jwe-unknown-kid",
+        "data",
+        "some-other-kid",
+    )
 
 
 def test_hash_mismatch(sender: SenderClient, client: PortalClient) -> None:

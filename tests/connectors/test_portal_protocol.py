@@ -22,7 +22,7 @@ from joserfc.jwk import RSAKey
 from pydantic import SecretStr
 
 from amtsbote import ApplicationError, LoginRefused, is_retryable
-from connectors.portal import PortalClient, SubmissionInvalid
+from connectors.portal import PortalClient, SubmissionHeld, SubmissionInvalid
 from connectors.portal._crypto import PartError, decrypt_part, jose_header
 from connectors.sources import PortalSource, SourceItem
 from sandbox._common import serve_in_thread
@@ -193,14 +193,14 @@ def test_rotated_key_still_opens_older_submissions(own: OwnPortal) -> None:
         assert got_old.data_json == listed() and got_new.data_json == DATA
         assert got_old.attachments[0].content == PDF
 
-    # a receiver that dropped the old key too early: a clear technical problem
+    # a receiver that dropped the old key too early: held (not rejected) until it is back
     keys = json.loads(Path(settings.private_keys_file or "").read_text(encoding="utf-8"))
     only_new = json.dumps({"encryption": keys["encryption"], "signing": keys["signing"]})
     with PortalClient(settings_for(portal, private_keys=SecretStr(only_new))) as early:
-        with pytest.raises(SubmissionInvalid) as info:
+        with pytest.raises(SubmissionHeld) as info:
             early.fetch(before["submissionId"])
-    assert {p.code for p in info.value.problems} == {"jwe-unknown-kid"}
-    assert all(p.type.endswith("/encryption-issue") for p in info.value.problems)
+    assert (info.value.code, info.value.kid) == ("jwe-unknown-kid", old_kid)
+    assert portal.submission(before["submissionId"])["state"] == "submitted"
 
     with PortalClient(settings) as receiver:
         receiver.accept(got_old)
