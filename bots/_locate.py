@@ -12,6 +12,19 @@ whitespace, and a trailing colon or asterisk ("Benutzername :", "IBAN*"). What t
 other difference of text. A name matches the whole text after this normalisation ("Name" never
 matches "Name des Hundes"), so each locator still finds exactly one field.
 
+What a field without a label of its own is found by (`field_by_label`): the text in its cell or
+element; the element right before it (or before the element holding it) in the same parent, so
+left of it or above it (``<label>Ort</label><br><input>``, ``<div>Ort</div><div><input></div>``);
+the label cell left of its cell in the same row; for a checkbox or radio the text right of it;
+and in a grid, the caption of its column. A grid is a table with a row of captions (``th`` or
+``td`` cells, no control in that row) above rows of inputs in the same columns; columns are
+counted with ``colspan``, for the first 30 columns. A caption names the controls in its columns
+in the two rows below its row, and is found when that is exactly one. A list with a field in
+each row, a caption over two inputs and two columns of one caption all match several fields,
+which is an error when used, never a guess. A caption row in ``<thead>`` over rows in
+``<tbody>``, and ``rowspan``, are not read as a grid. A control with a label of its own is never
+found by a neighbour's text or a caption, only by its label.
+
 Every helper takes a *scope*: a `Page`, a `Frame`, a `FrameLocator` (a frame of a frameset or
 an iframe, see `frame_named`) or a `Locator` (a region of a page), so the same calls work in
 frames and in pop-up windows (the `Page` from ``context.expect_page()``).
@@ -59,6 +72,28 @@ _NEXT = "following-sibling::*[not(self::br)][1]"
 _PREVIOUS = "preceding-sibling::*[not(self::br)][1]"
 _CELL = "ancestor-or-self::*[self::td or self::th][1]"
 
+# A cell's 0-based first column in its row, counting ``colspan``, and the columns it spans.
+_START = (
+    "(count(preceding-sibling::*) + sum(preceding-sibling::*/@colspan)"
+    " - count(preceding-sibling::*/@colspan))"
+)
+_SPAN = "(1 + sum(@colspan) - count(@colspan))"
+# A grid of at most this many columns is read by its captions: XPath 1.0 has no variables to
+# carry a column number from the caption to the row below, so each column is one branch.
+_GRID_COLUMNS = 30
+# A row of captions holds no control (a row with one is a row of labels beside their fields).
+_CAPTION_ROW = (
+    "parent::tr[not(descendant::select or descendant::textarea or descendant::input[not("
+    "@type='hidden' or @type='submit' or @type='button' or @type='image' or @type='reset')])]"
+)
+
+
+def _below_caption(column: int) -> str:
+    """The cells in `column` of the two rows below a caption in that column of a caption row."""
+    covers = f"{_START} < {column} and {_START} + {_SPAN} >= {column}"
+    return f"{_CELL}[{covers}]/{_CAPTION_ROW}/following-sibling::tr[position() <= 2]/*[{covers}]"
+
+
 # From an element whose whole visible text is the label, the control it names:
 _BESIDE_TEXT = " | ".join(
     (
@@ -73,6 +108,11 @@ _BESIDE_TEXT = " | ".join(
         # a checkbox or radio reads its text on the right: <input type=checkbox> Versichert
         f"{_PREVIOUS}[{_CHECK_FIELD}]",
         f"{_CELL}/preceding-sibling::*[1][not(normalize-space())]/descendant::*[{_CHECK_FIELD}]",
+        # the caption of a grid's column and the control below it, in the row under the caption
+        # row and the one after (a list with a control in each row names several: ambiguous):
+        # <tr><th>Name</th><th>Vorname</th></tr><tr><td><input></td><td><input></td></tr>
+        "(" + " | ".join(_below_caption(c) for c in range(1, _GRID_COLUMNS + 1)) + ")"
+        f"/descendant::*[{_FIELD}]",
     )
 )
 
@@ -102,9 +142,11 @@ def field_by_label(scope: Scope, label: str) -> Locator:
 
     Found by its associated label (``<label for>``, a wrapping ``<label>``, ``aria-label``,
     ``aria-labelledby``); for a control without one, by the element whose whole visible text is
-    `label` and that stands beside it: the text in the same cell or element, the element just
-    left of or above it, the label cell (``td``/``th``) left of its cell in the same row, and for
-    a checkbox or radio the text just right of it.
+    `label` and that stands beside it: the text in the same cell or element, the element right
+    before it in the same parent (left of it or above it), the label cell (``td``/``th``) left
+    of its cell in the same row, for a checkbox or radio the text just right of it, and the
+    caption of its column in a grid's row of captions above (see the module: a caption over
+    several fields, or a list with a field in each row, matches them all).
 
     Args:
         scope: Page, frame, frame locator or region to look in.

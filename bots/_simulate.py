@@ -5,7 +5,8 @@ visible, enabled, editable, stable?); a form of thirteen fields is some forty pr
 ``simulate`` sends the whole form at once. In the page it finds each field by the same
 meaning-locators as `bots.field_by_label` (the associated label — ``<label for>``, a wrapping
 label, ``aria-label``, ``aria-labelledby`` — else the element whose whole text is the label and
-the control beside it, by the very XPath rules of `bots._locate`), reveals a field in a hidden
+the control beside it or, in a grid, below it in its column, by the very XPath rules of
+`bots._locate`), reveals a field in a hidden
 tab panel by clicking that panel's tab, sets the value with the element's native value setter (so
 frameworks that watch the setter see it), fires the events a person's typing leaves behind
 (``focus``, ``input``, ``change``, ``blur``), ticks checkboxes and radios by a click, picks a
