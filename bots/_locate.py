@@ -18,7 +18,7 @@ left of it or above it (``<label>Ort</label><br><input>``, ``<div>Ort</div><div>
 the label cell left of its cell in the same row; for a checkbox or radio the text right of it;
 and in a grid, the caption of its column. A grid is a table with a row of captions (``th`` or
 ``td`` cells, no control in that row) above rows of inputs in the same columns; columns are
-counted with ``colspan``, for the first 30 columns. A caption names the controls in its columns
+counted with ``colspan``, for the first 20 columns. A caption names the controls in its columns
 in the two rows below its row, and is found when that is exactly one. A list with a field in
 each row, a caption over two inputs and two columns of one caption all match several fields,
 which is an error when used, never a guess. A caption row in ``<thead>`` over rows in
@@ -72,28 +72,6 @@ _NEXT = "following-sibling::*[not(self::br)][1]"
 _PREVIOUS = "preceding-sibling::*[not(self::br)][1]"
 _CELL = "ancestor-or-self::*[self::td or self::th][1]"
 
-# A cell's 0-based first column in its row, counting ``colspan``, and the columns it spans.
-_START = (
-    "(count(preceding-sibling::*) + sum(preceding-sibling::*/@colspan)"
-    " - count(preceding-sibling::*/@colspan))"
-)
-_SPAN = "(1 + sum(@colspan) - count(@colspan))"
-# A grid of at most this many columns is read by its captions: XPath 1.0 has no variables to
-# carry a column number from the caption to the row below, so each column is one branch.
-_GRID_COLUMNS = 30
-# A row of captions holds no control (a row with one is a row of labels beside their fields).
-_CAPTION_ROW = (
-    "parent::tr[not(descendant::select or descendant::textarea or descendant::input[not("
-    "@type='hidden' or @type='submit' or @type='button' or @type='image' or @type='reset')])]"
-)
-
-
-def _below_caption(column: int) -> str:
-    """The cells in `column` of the two rows below a caption in that column of a caption row."""
-    covers = f"{_START} < {column} and {_START} + {_SPAN} >= {column}"
-    return f"{_CELL}[{covers}]/{_CAPTION_ROW}/following-sibling::tr[position() <= 2]/*[{covers}]"
-
-
 # From an element whose whole visible text is the label, the control it names:
 _BESIDE_TEXT = " | ".join(
     (
@@ -108,13 +86,40 @@ _BESIDE_TEXT = " | ".join(
         # a checkbox or radio reads its text on the right: <input type=checkbox> Versichert
         f"{_PREVIOUS}[{_CHECK_FIELD}]",
         f"{_CELL}/preceding-sibling::*[1][not(normalize-space())]/descendant::*[{_CHECK_FIELD}]",
-        # the caption of a grid's column and the control below it, in the row under the caption
-        # row and the one after (a list with a control in each row names several: ambiguous):
-        # <tr><th>Name</th><th>Vorname</th></tr><tr><td><input></td><td><input></td></tr>
-        "(" + " | ".join(_below_caption(c) for c in range(1, _GRID_COLUMNS + 1)) + ")"
-        f"/descendant::*[{_FIELD}]",
     )
 )
+
+# A grid, in two steps, so that a label beside its field never pays for the second one:
+# <tr><th>Name</th><th>Vorname</th></tr><tr><td><input></td><td><input></td></tr>
+# 1. from the element whose whole text is the label, its cell in a row of captions (a row
+#    without controls: a row with one is a row of labels beside their fields);
+_CAPTION_CELL = (
+    f"{_CELL}[not(parent::tr/descendant::*[self::select or self::textarea or self::input[not("
+    "@type='hidden' or @type='submit' or @type='button' or @type='image' or @type='reset')]])]"
+)
+# 2. from that cell, the controls in its columns in the two rows below (a list with a control
+#    in each row names several: ambiguous). A column is counted with ``colspan``. XPath 1.0 has
+#    no variables to carry a column number from the caption to the row below: each column is
+#    one branch, for the first `_GRID_COLUMNS` columns.
+_GRID_COLUMNS = 20
+_START = "(sum(preceding-sibling::*/@colspan) + count(preceding-sibling::*[not(@colspan)]))"
+_SPAN = "(1 + sum(@colspan) - count(@colspan))"
+
+
+def _below_caption(column: int) -> str:
+    """From a caption cell spanning `column`, the cells spanning it in the two rows below."""
+    covers = f"floor(({column - 1} - {_START}) div {_SPAN}) = 0"  # 0 <= column-1-start < span
+    return f"self::*[{covers}]/parent::tr/following-sibling::tr[position() <= 2]/*[{covers}]"
+
+
+_BELOW_CAPTION = (
+    "(" + " | ".join(_below_caption(c) for c in range(1, _GRID_COLUMNS + 1)) + ")"
+    f"/descendant::*[{_FIELD}]"
+)
+
+#: The XPath rules of `field_by_label` for the one-call DOM paths (`bots._simulate`,
+#: `bots._dom`): the controls of a text are ``beside`` ∪ ``below`` of each of its ``caption``.
+_FIELD_RULES = {"beside": _BESIDE_TEXT, "caption": _CAPTION_CELL, "below": _BELOW_CAPTION}
 
 
 def name_pattern(text: str) -> re.Pattern[str]:
@@ -154,8 +159,10 @@ def field_by_label(scope: Scope, label: str) -> Locator:
     """
     pattern = name_pattern(label)
     by_association = scope.get_by_label(pattern)
-    by_text = scope.get_by_text(pattern).locator(f"xpath={_BESIDE_TEXT}")
-    return by_association.or_(by_text)
+    text = scope.get_by_text(pattern)
+    by_text = text.locator(f"xpath={_BESIDE_TEXT}")
+    by_caption = text.locator(f"xpath={_CAPTION_CELL}").locator(f"xpath={_BELOW_CAPTION}")
+    return by_association.or_(by_text).or_(by_caption)
 
 
 def button_by_name(scope: Scope, name: str) -> Locator:
