@@ -18,7 +18,7 @@ left of it or above it (``<label>Ort</label><br><input>``, ``<div>Ort</div><div>
 the label cell left of its cell in the same row; for a checkbox or radio the text right of it;
 and in a grid, the caption of its column. A grid is a table with a row of captions (``th`` or
 ``td`` cells, no control in that row) above rows of inputs in the same columns; columns are
-counted with ``colspan``, for the first 20 columns. A caption names the controls in its columns
+counted with ``colspan``, for the first 12 columns. A caption names the controls in its columns
 in the two rows below its row, and is found when that is exactly one. A list with a field in
 each row, a caption over two inputs and two columns of one caption all match several fields,
 which is an error when used, never a guess. A caption row in ``<thead>`` over rows in
@@ -101,7 +101,7 @@ _CAPTION_CELL = (
 #    in each row names several: ambiguous). A column is counted with ``colspan``. XPath 1.0 has
 #    no variables to carry a column number from the caption to the row below: each column is
 #    one branch, for the first `_GRID_COLUMNS` columns.
-_GRID_COLUMNS = 20
+_GRID_COLUMNS = 12
 _START = "(sum(preceding-sibling::*/@colspan) + count(preceding-sibling::*[not(@colspan)]))"
 _SPAN = "(1 + sum(@colspan) - count(@colspan))"
 
@@ -109,7 +109,7 @@ _SPAN = "(1 + sum(@colspan) - count(@colspan))"
 def _below_caption(column: int) -> str:
     """From a caption cell spanning `column`, the cells spanning it in the two rows below."""
     covers = f"floor(({column - 1} - {_START}) div {_SPAN}) = 0"  # 0 <= column-1-start < span
-    return f"self::*[{covers}]/parent::tr/following-sibling::tr[position() <= 2]/*[{covers}]"
+    return f"self::*[{covers}]/../following-sibling::tr[position() < 3]/*[{covers}]"
 
 
 _BELOW_CAPTION = (
