@@ -18,12 +18,13 @@ left of it or above it (``<label>Ort</label><br><input>``, ``<div>Ort</div><div>
 the label cell left of its cell in the same row; for a checkbox or radio the text right of it;
 and in a grid, the caption of its column. A grid is a table with a row of captions (``th`` or
 ``td`` cells, no control in that row) above rows of inputs in the same columns; columns are
-counted with ``colspan``, for the first 12 columns. A caption names the controls in its columns
-in the two rows below its row, and is found when that is exactly one. A list with a field in
-each row, a caption over two inputs and two columns of one caption all match several fields,
-which is an error when used, never a guess. A caption row in ``<thead>`` over rows in
-``<tbody>``, and ``rowspan``, are not read as a grid. A control with a label of its own is never
-found by a neighbour's text or a caption, only by its label.
+counted with ``colspan``, for the first 12 columns (each one lengthens every field selector). A
+caption names the controls in its columns in the two rows below its row, and finds its field
+when that is exactly one. A list with a field in each row, a caption over two inputs and two
+columns of one caption all match several fields: an error when used (Playwright's strict mode;
+``simulate`` and `bots.look` report the label as found twice), never a guess. A caption row in
+``<thead>`` over rows in ``<tbody>``, and ``rowspan``, are not read as a grid. A control with a
+label of its own is never found by a neighbour's text or a caption, only by its label.
 
 Every helper takes a *scope*: a `Page`, a `Frame`, a `FrameLocator` (a frame of a frameset or
 an iframe, see `frame_named`) or a `Locator` (a region of a page), so the same calls work in
