@@ -37,7 +37,7 @@ from playwright.sync_api import Locator, Page, Response
 
 from amtsbote import ApplicationError
 
-from ._locate import _BESIDE_TEXT
+from ._locate import _FIELD_RULES
 from ._pages import PageObject
 from ._simulate import _PROBLEMS, _SIMULATE_JS, FieldValue, field_inputs
 from ._table import Row, header_key
@@ -97,7 +97,7 @@ _LOOK_JS = r"""
 # The button by its accessible name, as `bots.button_by_name` finds it; clicked after the
 # call returns (setTimeout), so the navigation does not cut the call short.
 _SUBMIT_JS = r"""
-([doc, fields, besideText, name, heading]) => {
+([doc, fields, rules, name, heading]) => {
   const norm = s => (s || '').replace(/\u00a0/g, ' ').replace(/[\s:*]+$/, '').trim()
     .replace(/\s+/g, ' ').toLowerCase();
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
@@ -105,7 +105,7 @@ _SUBMIT_JS = r"""
   if (heading !== null
       && !headings.some(h => shown(h) && norm(h.innerText || h.textContent) === norm(heading)))
     return {problems: [], here: false, clicked: false};
-  const result = {...(SIMULATE)([doc, fields, besideText]), here: true};
+  const result = {...(SIMULATE)([doc, fields, rules]), here: true};
   if (result.problems.length) return {...result, clicked: false};
   const label = el => el.getAttribute('aria-label') || (el.localName === 'input'
     ? (el.type === 'image' ? el.alt : el.value) : el.textContent);
@@ -167,12 +167,12 @@ def look(
     """
     reads = [{"label": label, "kind": "read", "value": ""} for label in fields]
     raw: dict[str, Any] = page.evaluate(
-        f"""([fields, beside, spec]) => {{
+        f"""([fields, rules, spec]) => {{
           const seen = ({_LOOK_JS})([document, spec]);
-          const found = ({_SIMULATE_JS})([document, fields, beside]);
+          const found = ({_SIMULATE_JS})([document, fields, rules]);
           return {{...seen, values: found.reads, problems: found.problems}};
         }}""",
-        [reads, _BESIDE_TEXT, {"tables": list(tables), "links": list(links), "texts": list(texts)}],
+        [reads, _FIELD_RULES, {"tables": list(tables), "links": list(links), "texts": list(texts)}],
     )
     result = Look(
         headings=raw["headings"], alerts=raw["alerts"], links=raw["links"], texts=raw["texts"]
@@ -215,7 +215,7 @@ def fill_and_submit(
         with page.expect_navigation(wait_until="domcontentloaded") as nav:
             result: dict[str, Any] = page.evaluate(
                 f"arg => ({_SUBMIT_JS})([document, ...arg])",
-                [fields, _BESIDE_TEXT, button, heading],
+                [fields, _FIELD_RULES, button, heading],
             )
             if not result["here"]:
                 raise _NotHere

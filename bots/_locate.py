@@ -12,6 +12,20 @@ whitespace, and a trailing colon or asterisk ("Benutzername :", "IBAN*"). What t
 other difference of text. A name matches the whole text after this normalisation ("Name" never
 matches "Name des Hundes"), so each locator still finds exactly one field.
 
+What a field without a label of its own is found by (`field_by_label`): the text in its cell or
+element; the element right before it (or before the element holding it) in the same parent, so
+left of it or above it (``<label>Ort</label><br><input>``, ``<div>Ort</div><div><input></div>``);
+the label cell left of its cell in the same row; for a checkbox or radio the text right of it;
+and in a grid, the caption of its column. A grid is a table with a row of captions (``th`` or
+``td`` cells, no control in that row) above rows of inputs in the same columns; columns are
+counted with ``colspan``, for the first 12 columns (each one lengthens every field selector). A
+caption names the controls in its columns in the two rows below its row, and finds its field
+when that is exactly one. A list with a field in each row, a caption over two inputs and two
+columns of one caption all match several fields: an error when used (Playwright's strict mode;
+``simulate`` and `bots.look` report the label as found twice), never a guess. A caption row in
+``<thead>`` over rows in ``<tbody>``, and ``rowspan``, are not read as a grid. A control with a
+label of its own is never found by a neighbour's text or a caption, only by its label.
+
 Every helper takes a *scope*: a `Page`, a `Frame`, a `FrameLocator` (a frame of a frameset or
 an iframe, see `frame_named`) or a `Locator` (a region of a page), so the same calls work in
 frames and in pop-up windows (the `Page` from ``context.expect_page()``).
@@ -76,6 +90,38 @@ _BESIDE_TEXT = " | ".join(
     )
 )
 
+# A grid, in two steps, so that a label beside its field never pays for the second one:
+# <tr><th>Name</th><th>Vorname</th></tr><tr><td><input></td><td><input></td></tr>
+# 1. from the element whose whole text is the label, its cell in a row of captions (a row
+#    without controls: a row with one is a row of labels beside their fields);
+_CAPTION_CELL = (
+    f"{_CELL}[not(parent::tr/descendant::*[self::select or self::textarea or self::input[not("
+    "@type='hidden' or @type='submit' or @type='button' or @type='image' or @type='reset')]])]"
+)
+# 2. from that cell, the controls in its columns in the two rows below (a list with a control
+#    in each row names several: ambiguous). A column is counted with ``colspan``. XPath 1.0 has
+#    no variables to carry a column number from the caption to the row below: each column is
+#    one branch, for the first `_GRID_COLUMNS` columns.
+_GRID_COLUMNS = 12
+_START = "(sum(preceding-sibling::*/@colspan) + count(preceding-sibling::*[not(@colspan)]))"
+_SPAN = "(1 + sum(@colspan) - count(@colspan))"
+
+
+def _below_caption(column: int) -> str:
+    """From a caption cell spanning `column`, the cells spanning it in the two rows below."""
+    covers = f"floor(({column - 1} - {_START}) div {_SPAN}) = 0"  # 0 <= column-1-start < span
+    return f"self::*[{covers}]/../following-sibling::tr[position() < 3]/*[{covers}]"
+
+
+_BELOW_CAPTION = (
+    "(" + " | ".join(_below_caption(c) for c in range(1, _GRID_COLUMNS + 1)) + ")"
+    f"/descendant::*[{_FIELD}]"
+)
+
+#: The XPath rules of `field_by_label` for the one-call DOM paths (`bots._simulate`,
+#: `bots._dom`): the controls of a text are ``beside`` ∪ ``below`` of each of its ``caption``.
+_FIELD_RULES = {"beside": _BESIDE_TEXT, "caption": _CAPTION_CELL, "below": _BELOW_CAPTION}
+
 
 def name_pattern(text: str) -> re.Pattern[str]:
     """The tolerant pattern of a label or name: whole text, any case, trailing colon allowed.
@@ -102,9 +148,11 @@ def field_by_label(scope: Scope, label: str) -> Locator:
 
     Found by its associated label (``<label for>``, a wrapping ``<label>``, ``aria-label``,
     ``aria-labelledby``); for a control without one, by the element whose whole visible text is
-    `label` and that stands beside it: the text in the same cell or element, the element just
-    left of or above it, the label cell (``td``/``th``) left of its cell in the same row, and for
-    a checkbox or radio the text just right of it.
+    `label` and that stands beside it: the text in the same cell or element, the element right
+    before it in the same parent (left of it or above it), the label cell (``td``/``th``) left
+    of its cell in the same row, for a checkbox or radio the text just right of it, and the
+    caption of its column in a grid's row of captions above (see the module: a caption over
+    several fields, or a list with a field in each row, matches them all).
 
     Args:
         scope: Page, frame, frame locator or region to look in.
@@ -112,8 +160,10 @@ def field_by_label(scope: Scope, label: str) -> Locator:
     """
     pattern = name_pattern(label)
     by_association = scope.get_by_label(pattern)
-    by_text = scope.get_by_text(pattern).locator(f"xpath={_BESIDE_TEXT}")
-    return by_association.or_(by_text)
+    text = scope.get_by_text(pattern)
+    by_text = text.locator(f"xpath={_BESIDE_TEXT}")
+    by_caption = text.locator(f"xpath={_CAPTION_CELL}").locator(f"xpath={_BELOW_CAPTION}")
+    return by_association.or_(by_text).or_(by_caption)
 
 
 def button_by_name(scope: Scope, name: str) -> Locator:

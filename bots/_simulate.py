@@ -5,7 +5,8 @@ visible, enabled, editable, stable?); a form of thirteen fields is some forty pr
 ``simulate`` sends the whole form at once. In the page it finds each field by the same
 meaning-locators as `bots.field_by_label` (the associated label — ``<label for>``, a wrapping
 label, ``aria-label``, ``aria-labelledby`` — else the element whose whole text is the label and
-the control beside it, by the very XPath rules of `bots._locate`), reveals a field in a hidden
+the control beside it or, in a grid, below it in its column, by the very XPath rules of
+`bots._locate`), reveals a field in a hidden
 tab panel by clicking that panel's tab, sets the value with the element's native value setter (so
 frameworks that watch the setter see it), fires the events a person's typing leaves behind
 (``focus``, ``input``, ``change``, ``blur``), ticks checkboxes and radios by a click, picks a
@@ -37,7 +38,7 @@ from playwright.sync_api import Frame, Locator, Page
 
 from amtsbote import ApplicationError
 
-from ._locate import _BESIDE_TEXT
+from ._locate import _FIELD_RULES
 
 __all__ = [
     "FieldValue",
@@ -86,7 +87,7 @@ def field_inputs(values: Mapping[str, FieldValue]) -> list[FieldInput]:
 
 # The same normalisation as `name_pattern`: case, nbsp, runs of whitespace, trailing ":" / "*".
 _SIMULATE_JS = r"""
-([root, fields, besideText]) => {
+([root, fields, rules]) => {
   const doc = root.ownerDocument || root;
   const norm = s => (s || '').replace(/\u00a0/g, ' ').replace(/[\s:*]+$/, '').trim()
     .replace(/\s+/g, ' ').toLowerCase();
@@ -130,12 +131,17 @@ _SIMULATE_JS = r"""
     if (!byText.has(text)) byText.set(text, []);
     byText.get(text).push(el);
   }
-  const beside = el => {
-    const found = [];
-    const it = doc.evaluate(besideText, el, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
-    for (let i = 0; i < it.snapshotLength; i++) found.push(it.snapshotItem(i));
-    return found;
+  // The rules of `bots.field_by_label`, each parsed once per call on first use.
+  const xpath = rule => {
+    let expr = null;
+    return el => {
+      expr = expr || doc.createExpression(rule);
+      const it = expr.evaluate(el, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+      return Array.from({length: it.snapshotLength}, (_, i) => it.snapshotItem(i));
+    };
   };
+  const [besideOf, captionOf, belowOf] = [rules.beside, rules.caption, rules.below].map(xpath);
+  const beside = el => [...besideOf(el), ...captionOf(el).flatMap(belowOf)];
   const shown = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
   const reveal = el => {
     if (shown(el)) return true;
@@ -251,11 +257,11 @@ def simulate_values(
     fields = [{"label": f.label, "kind": f.kind, "value": f.value} for f in field_inputs(values)]
     if isinstance(scope, Locator):
         result: dict[str, Any] = scope.evaluate(
-            f"(root, arg) => ({_SIMULATE_JS})([root, ...arg])", [fields, _BESIDE_TEXT]
+            f"(root, arg) => ({_SIMULATE_JS})([root, ...arg])", [fields, _FIELD_RULES]
         )
     else:
         result = scope.evaluate(
-            f"arg => ({_SIMULATE_JS})([document, ...arg])", [fields, _BESIDE_TEXT]
+            f"arg => ({_SIMULATE_JS})([document, ...arg])", [fields, _FIELD_RULES]
         )
     problems: list[dict[str, str]] = result["problems"]
     if problems:

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 from playwright.sync_api import Locator, Page
 
 from amtsbote import ApplicationError
-from bots import BrowserSession, DomPage, look, read_table
+from bots import BrowserSession, DomPage, field_by_label, look, read_table
 from bots._dom import fill_and_submit
 from sandbox._common import serve_in_thread
+from tests.fixtures.legacy import serve_legacy
 
 _FORM = """<!doctype html><html><body><h1>Suche:</h1>
 <form method="post" action="/suche">
@@ -114,3 +115,24 @@ def test_headers_of_a_new_release_answer_to_their_usual_names(page: Page) -> Non
         assert row is not None
         assert row["Name"] == "Muster" and row.get("ort") == "Musterstadt"
         assert "Name" in row and "Anschrift" not in row and row.get("Anschrift", "-") == "-"
+
+
+def test_look_reads_a_grid_by_its_captions_as_the_locators_do(page: Page) -> None:
+    with serve_legacy() as legacy:
+        page.goto(legacy.base_url + "/raster")
+        page.locator("[name=g_vorname]").fill("Jürgen")  # set up by name: not what is tested
+        page.locator("[name=g_hws]").check()
+        page.locator("[name=z_gebuehr]").fill("12,50")
+        captions = [
+            "Vorname", "HAUPTWOHNSITZ", "Familienstand", "Gebühr:", "Name",
+            "Aktenzeichen", "Zeitraum", "Bemerkung", "Kind",
+        ]  # fmt: skip
+        seen = look(page, fields=captions)
+        assert seen.values == {
+            "Vorname": "Jürgen", "HAUPTWOHNSITZ": True, "Familienstand": "ledig",
+            "Gebühr:": "12,50", "Name": "",
+        }  # fmt: skip
+        assert seen.missing == ["Aktenzeichen", "Zeitraum", "Bemerkung", "Kind"]
+        # The one-call path and the locators agree on every caption.
+        for caption in captions:
+            assert (field_by_label(page, caption).count() == 1) is (caption in seen.values)

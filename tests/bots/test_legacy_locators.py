@@ -3,7 +3,8 @@
 The screen (tests/fixtures/legacy.py) is ISO-8859-1, split into a frameset with an iframe,
 laid out in a table whose label cells are not linked to their inputs, and has an image button,
 a ``__doPostBack`` link and a lookup pop-up. A page object spanning the frameset fills and reads
-its fields by the texts a person reads, clicks the buttons and picks from the pop-up.
+its fields by the texts a person reads, clicks the buttons and picks from the pop-up. A grid
+form is filled by the captions of its columns.
 """
 
 from __future__ import annotations
@@ -142,3 +143,46 @@ def test_name_pattern_tolerates_case_whitespace_and_a_trailing_colon_only(
     assert bool(name_pattern("Benutzername:").search(text)) is matches
     with pytest.raises(ValueError):
         name_pattern(" : ")
+
+
+# The grid form: caption → the input's name, as a person reads the column (case, colon, spans).
+_GRID = {
+    "Name": "g_name", "vorname": "g_vorname", "GEBURTSDATUM": "g_geb",
+    "Geburtsdatum :": "g_geb", "Hauptwohnsitz": "g_hws", "Familienstand": "g_stand",
+    "Anschrift": "g_anschrift", "Gebühr": "z_gebuehr", "Geburtsjahr": "k_jahr1",
+}  # fmt: skip
+
+
+def test_grid_fields_are_found_by_the_caption_of_their_column(
+    page: Page, legacy: ServedApp
+) -> None:
+    page.goto(legacy.base_url + "/raster")
+    names = {caption: field_by_label(page, caption).get_attribute("name") for caption in _GRID}
+    assert names == _GRID  # "Gebühr" counts the colspan of "Zeitraum" before it
+    field_by_label(page, "Vorname").fill("Jürgen")
+    field_by_label(page, "Anschrift").fill("Über der Förde 3")
+    field_by_label(page, "Hauptwohnsitz").check()
+    field_by_label(page, "Familienstand").select_option("verheiratet")
+    values = page.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll('input, select'))"
+        ".map(e => [e.name, e.type === 'checkbox' ? e.checked : e.value]))"
+    )
+    assert values["g_vorname"] == "Jürgen" and values["g_anschrift"] == "Über der Förde 3"
+    assert values["g_hws"] is True and values["g_stand"] == "verheiratet"
+    assert values["g_name"] == "" and values["g_geb"] == ""  # the neighbours stay empty
+
+
+def test_a_caption_takes_no_labelled_input_and_names_no_field_it_cannot_tell_apart(
+    page: Page, legacy: ServedApp
+) -> None:
+    page.goto(legacy.base_url + "/raster")
+    counts = {
+        caption: field_by_label(page, caption).count()
+        for caption in ("Aktenzeichen", "Altes Aktenzeichen", "Zeitraum", "Bemerkung", "Kind")
+    }
+    # "Aktenzeichen" heads an input labelled "Altes Aktenzeichen": that input is not its field.
+    # "Zeitraum" spans two inputs, "Bemerkung" heads two columns, "Kind" a list of two rows.
+    assert counts == {
+        "Aktenzeichen": 0, "Altes Aktenzeichen": 1, "Zeitraum": 2, "Bemerkung": 2, "Kind": 2,
+    }  # fmt: skip
+    assert field_by_label(page, "Altes Aktenzeichen").get_attribute("name") == "g_az"

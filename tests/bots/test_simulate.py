@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse
 from playwright.sync_api import Page
 
 from amtsbote import ApplicationError
-from bots import BrowserSession, Option, PageObject, simulate_form
+from bots import BrowserSession, FieldValue, Option, PageObject, simulate_form
 from bots.steuer import SteuerBot
 from bots.steuer.pages import CaseFormPage, TaxpayerEntry, TaxpayerFormPage
 from sandbox._common import serve_in_thread
+from tests.fixtures.legacy import serve_legacy
 
 MakeBot = Callable[..., SteuerBot]
 
@@ -148,3 +149,47 @@ def test_fill_fields_keep_playwright_fill_in_a_simulate_form(page: Page, legacy_
     read = legacy.fill_form({"Ort": "Musterstadt", "PLZ": "44623"})
     assert read == {"Ort": "Musterstadt", "PLZ": "44623"}
     assert page.evaluate("document.querySelector('[name=plz]').value") == "44623"
+
+
+@pytest.fixture(scope="module")
+def grid_url() -> Iterator[str]:
+    with serve_legacy() as served:
+        yield served.base_url + "/raster"
+
+
+_GRID_VALUES: dict[str, FieldValue] = {
+    "NAME": "Müller", "Vorname:": "Jürgen", "Geburtsdatum": "01.02.1970", "Hauptwohnsitz": True,
+    "Familienstand": Option("verheiratet"), "Anschrift": "Über der Förde 3", "Gebühr": "12,50",
+}  # fmt: skip
+_GRID_NAMES = {
+    "g_name": "Müller", "g_vorname": "Jürgen", "g_geb": "01.02.1970", "g_hws": True,
+    "g_stand": "verheiratet", "g_anschrift": "Über der Förde 3", "z_gebuehr": "12,50",
+}  # fmt: skip
+_GRID_JS = """Object.fromEntries(Array.from(document.querySelectorAll('input, select'))
+  .map(e => [e.name, e.type === 'checkbox' ? e.checked : e.value]))"""
+
+
+def test_a_grid_is_filled_by_the_captions_of_its_columns(page: Page, grid_url: str) -> None:
+    page.goto(grid_url)  # ISO-8859-1, captions above their columns, no label linked
+    read = simulate_form(page, _GRID_VALUES, screen="Beteiligte erfassen")
+    assert read == {k: (str(v) if isinstance(v, Option) else v) for k, v in _GRID_VALUES.items()}
+    shown = page.evaluate(_GRID_JS)
+    assert {name: shown[name] for name in _GRID_NAMES} == _GRID_NAMES
+    untouched = set(shown) - set(_GRID_NAMES)
+    assert all(shown[name] == "" for name in untouched), shown
+
+
+def test_a_grid_caption_takes_no_labelled_input_and_resolves_no_doubt(
+    page: Page, grid_url: str
+) -> None:
+    page.goto(grid_url)
+    unsure = {"Aktenzeichen": "AZ-1", "Zeitraum": "2025", "Bemerkung": "eilig", "Kind": "Anna"}
+    with pytest.raises(ApplicationError) as info:
+        simulate_form(page, unsure, screen="Beteiligte erfassen")
+    assert info.value.code == "field-not-found" and info.value.field == "Aktenzeichen"
+    message = info.value.message
+    assert "„Aktenzeichen“ nicht gefunden" in message  # its input has a label of its own
+    for caption in ("Zeitraum", "Bemerkung", "Kind"):  # two inputs each: none is taken
+        assert f"„{caption}“ mehrfach gefunden" in message
+    assert set(page.evaluate(_GRID_JS).values()) <= {"", False, "ledig"}  # nothing entered
+    assert simulate_form(page, {"Altes Aktenzeichen": "AZ-1"}) == {"Altes Aktenzeichen": "AZ-1"}
