@@ -16,11 +16,12 @@ that is not there on a loaded page is missing, not an outage. Every screen is ch
 when an earlier one failed.
 
 A screen the bot enters or reads by calls into the page (input method ``simulate``, a
-`bots.DomPage`) does not use the locators for its fields but the in-page resolver of
-`bots._simulate`, which follows the same rules but sees less: no open shadow root (a form
-drawn by a web component), only one match. So on such a screen every field the locators found
-is resolved once more by that resolver, all in one call; a field it does not find exactly once
-is missing too.
+`bots.DomPage`) finds its fields not by the locators but by the in-page resolver of
+`bots._simulate`. It follows the same rules, but it does not look into open shadow roots (a
+field drawn by a web component), and it wants exactly one match where a locator counts any.
+So on such a screen every field the locators found is resolved once more by that resolver, all
+in one call; a field it does not find exactly once is missing too. (A field in a frame is
+filled within its frame and is left to the locators.)
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class ScreenCheck:
 
     Attributes:
         screen: The screen's name.
-        missing: Labels whose locators resolved to nothing on the loaded screen (it changed).
+        missing: Labels whose locators resolved to nothing on the loaded screen (it changed),
+            and fields the in-page resolver does not find exactly once (see the module).
         skipped: Why the screen was not opened (e.g. it needs data the canary must not create).
         unreachable: Why the screen did not load (an error code such as ``http-503``,
             ``timeout``, ``network-err_connection_refused``, ``maintenance``); None if it did.
