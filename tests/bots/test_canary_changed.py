@@ -3,8 +3,8 @@
 Real Chromium against the sandbox Fachverfahren Steuern: a release without ARIA markup on
 tables and dialogs (knob ``strip_aria``), renamed labels, a renamed heading (rewritten in the
 browser), a field the one-call input path cannot see (release variant ``component`` of
-tests/fixtures/reskin.py) must come out as changed screens naming screen and element;
-maintenance as an outage.
+tests/fixtures/reskin.py) or finds twice must come out as changed screens naming screen and
+element; maintenance as an outage.
 """
 
 from __future__ import annotations
@@ -156,3 +156,23 @@ def test_field_the_in_page_resolver_cannot_see_is_missing(
         assert "Neuer Steuerpflichtiger: E-Mail" in stopped.value.message
         assert "nicht erreichbar" not in stopped.value.message
         bot.close()
+
+
+def test_field_found_twice_is_missing_not_ok(steuer: Any, make_bot: Any) -> None:
+    """A release adds a second address block: "Ort" twice, which a one-call form cannot pick."""
+    bot = make_bot(steuer)
+
+    def two_places(route: Route) -> None:
+        response = route.fetch()
+        row = re.search(
+            r'<div class="row">\n<label for="[^"]*">Ort</label>.*?</div>', response.text(), re.S
+        )
+        assert row is not None
+        second = re.sub(r'(id|for|name)="([^"]*)"', r'\1="\2_post"', row.group(0))
+        body = response.text().replace(row.group(0), row.group(0) + "\n" + second)
+        route.fulfill(response=response, body=body)
+
+    bot.page.route(re.compile(r"/steuerpflichtige/neu$"), two_places)
+    report = bot.check()
+    assert report.unreachable() == {}, report.summary()
+    assert report.missing() == {"Neuer Steuerpflichtiger": ["Ort"]}, report.summary()
