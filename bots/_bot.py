@@ -31,6 +31,7 @@ from amtsbote import AmtsboteError, AmtsboteSettings, ApplicationError, LoginRef
 from ._canary import CanaryReport
 from ._evidence import safe_key
 from ._item_evidence import ItemEvidence, check_screens
+from ._locate import button_by_name, role_by_name
 from ._pages import PageObject
 from ._refusals import RefusedLogins
 from ._retry import RetryPolicy
@@ -63,9 +64,10 @@ class Bot(ItemEvidence):
             ``<AMTSBOTE_DATA_DIR>/accounts`` (`AmtsboteSettings.accounts_dir`).
 
     Subclasses set `system` (the back office's name, shared by every bot of that system),
-    `modal_notice_name` / `modal_ok_button` for the notices to click away and `page_types`
-    (the screens whose personal fields are masked), and implement `login()`, raising
-    `LoginRefused` when the back office refuses the account.
+    `modal_notice_name` / `modal_ok_button` for the notices to click away (matched like
+    `bots.role_by_name` / `bots.button_by_name`: case and a trailing colon do not matter),
+    `page_types` (the screens whose personal fields are masked), and implement `login()`,
+    raising `LoginRefused` when the back office refuses the account.
     """
 
     system: ClassVar[str | None] = None
@@ -200,10 +202,12 @@ class Bot(ItemEvidence):
         self._context = self.session.new_context()
         page = self._context.new_page()
         if self.modal_notice_name:
-            notice = page.get_by_role("dialog", name=self.modal_notice_name).filter(
-                has=page.get_by_role("button", name=self.modal_ok_button, exact=True)
+            # Tolerant ("HINWEIS", "OK:", titled by its heading only); the OK button tells the
+            # notice from other dialogs of that name (e.g. a confirmation).
+            notice = role_by_name(page, "dialog", self.modal_notice_name).filter(
+                has=button_by_name(page, self.modal_ok_button)
             )
-            ok = notice.get_by_role("button", name=self.modal_ok_button, exact=True)
+            ok = button_by_name(notice, self.modal_ok_button)
             # Runs whenever the notice blocks an action, before and after every click/fill.
             page.add_locator_handler(notice, lambda: ok.click())
         self._page = page

@@ -14,6 +14,14 @@ So each screen is first checked to have loaded (`ensure_loaded`, which does not 
 locators under test), then each required locator gets a short grace (`check_screen`): a locator
 that is not there on a loaded page is missing, not an outage. Every screen is checked, also
 when an earlier one failed.
+
+A screen the bot enters or reads by calls into the page (input method ``simulate``, a
+`bots.DomPage`) finds its fields not by the locators but by the in-page resolver of
+`bots._simulate`. It follows the same rules, but it does not look into open shadow roots (a
+field drawn by a web component), and it wants exactly one match where a locator counts any.
+So on such a screen every field the locators found is resolved once more by that resolver, all
+in one call; a field it does not find exactly once is missing too. (A field in a frame is
+filled within its frame and is left to the locators.)
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from amtsbote import ApplicationError
 
+from ._dom import DomPage, look
 from ._pages import PageObject
 from ._translate import SessionExpired, http_error
 
@@ -68,7 +77,8 @@ class ScreenCheck:
 
     Attributes:
         screen: The screen's name.
-        missing: Labels whose locators resolved to nothing on the loaded screen (it changed).
+        missing: Labels whose locators resolved to nothing on the loaded screen (it changed),
+            and fields the in-page resolver does not find exactly once (see the module).
         skipped: Why the screen was not opened (e.g. it needs data the canary must not create).
         unreachable: Why the screen did not load (an error code such as ``http-503``,
             ``timeout``, ``network-err_connection_refused``, ``maintenance``); None if it did.
@@ -194,21 +204,63 @@ def check_screen(page_object: PageObject, *, grace_ms: int = GRACE_MS) -> Screen
 
     Hidden elements count (fields in a closed tab panel of a tabbed layout exist all the same).
     A locator not there yet gets a short grace (`grace_ms` in all, shared by the screen's
-    locators, for screens that finish in the browser); one still absent is missing.
+    locators, for screens that finish in the browser); one still absent is missing. On a screen
+    entered or read by calls into the page, a field found by its locator but not exactly once
+    by the in-page resolver is missing as well (see the module).
 
     Raises:
         playwright.sync_api.Error: The page itself failed (closed, crashed).
     """
     result = ScreenCheck(page_object.screen)
     deadline = time.monotonic() + grace_ms / 1000
-    for label, locator in page_object.required_locators().items():
-        if locator.count() >= 1:
-            continue
+    required = page_object.required_locators()
+    found: dict[str, Locator] = {}
+    for label, locator in required.items():
         remaining = int((deadline - time.monotonic()) * 1000)
-        if remaining > 0 and _appears(locator, remaining):
-            continue
-        result.missing.append(label)
+        if locator.count() >= 1 or (remaining > 0 and _appears(locator, remaining)):
+            found[label] = locator
+        else:
+            result.missing.append(label)
+    if found and _reads_in_page(page_object):
+        unresolved = _unresolved_fields(page_object, found)
+        result.missing = [
+            label for label in required if label in result.missing or label in unresolved
+        ]
     return result
+
+
+def _reads_in_page(page_object: PageObject) -> bool:
+    """True if the screen's fields are entered or read by calls into the page, not by locators.
+
+    That is a screen with the input method ``simulate`` or a `bots.DomPage` (whose verbs read
+    fields with `bots._dom.look`).
+    """
+    return page_object.input_method == "simulate" or isinstance(page_object, DomPage)
+
+
+# Whether an element is a control the in-page resolver would look for, in the top document
+# (a field in a frame is filled within that frame, which the canary does not know).
+_TOP_CONTROL_JS = """els => els.some(el => window === window.top
+  && (el.matches('select, textarea') || (el.matches('input')
+  && !['hidden', 'submit', 'button', 'image', 'reset'].includes((el.type || '').toLowerCase()))))"""
+
+
+def _unresolved_fields(page_object: PageObject, found: dict[str, Locator]) -> set[str]:
+    """The labels of `found` that are fields and that the in-page resolver misses."""
+    seen = look(page_object.page, fields=list(found))
+    # Not found in the page: a field the resolver cannot see, or no field at all (a heading,
+    # a button, a table). Only the fields count; the common case (none) takes one more call.
+    candidates = {label: found[label] for label in seen.missing}
+    if not candidates or not _any_control(list(candidates.values())):
+        return set()
+    return {label for label, locator in candidates.items() if _any_control([locator])}
+
+
+def _any_control(locators: list[Locator]) -> bool:
+    union = locators[0]
+    for locator in locators[1:]:
+        union = union.or_(locator)
+    return bool(union.evaluate_all(_TOP_CONTROL_JS))
 
 
 def _appears(locator: Locator, timeout_ms: int) -> bool:

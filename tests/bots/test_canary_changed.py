@@ -2,7 +2,9 @@
 
 Real Chromium against the sandbox Fachverfahren Steuern: a release without ARIA markup on
 tables and dialogs (knob ``strip_aria``), renamed labels, a renamed heading (rewritten in the
-browser) must come out as changed screens naming screen and element; maintenance as an outage.
+browser), a field the one-call input path cannot see (release variant ``component`` of
+tests/fixtures/reskin.py) or finds twice must come out as changed screens naming screen and
+element; maintenance as an outage.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Route
+from playwright.sync_api import Page, Route
 
 from amtsbote import ApplicationError
-from bots import CanaryFailed
+from bots import CanaryFailed, look
+from bots.steuer.pages import LoginPage, TaxpayerFormPage
 from flows.engine import CanaryFailed as EngineCanaryFailed
 from flows.engine._canary import canary
 from tests.fixtures.bots import make_application
+from tests.fixtures.reskin import serve_reskin
 
 _SYSTEM = "Fachverfahren Steuern"
 
@@ -124,3 +128,51 @@ def test_a_page_that_is_not_the_screen_is_unreachable(steuer: Any, make_bot: Any
     down = report.unreachable()
     assert down == {"Hundesteuerfälle": "maintenance", "Fälle": "maintenance"}, report.summary()
     assert not report.changed
+
+
+def test_field_the_in_page_resolver_cannot_see_is_missing(
+    steuer: Any, make_bot: Any, page: Page
+) -> None:
+    """A release draws "E-Mail" as a web component: found by its locator, not by ``simulate``."""
+    with serve_reskin(steuer, "component") as release:
+        page.goto(f"{release.base_url}/login")
+        LoginPage(page).login("bot2", steuer.accounts["bot2"])
+        page.goto(f"{release.base_url}{TaxpayerFormPage.path}")
+        form = TaxpayerFormPage(page)
+        # The locator sees into the shadow root (so counting locators alone passed) ...
+        assert form.email.count() == 1
+        # ... the screen's input method does not: entering the form would fail on the field.
+        assert look(page, fields=["E-Mail", "Ort"]).missing == ["E-Mail"]
+        with pytest.raises(ApplicationError) as failed:
+            form.fill_form({"Ort": "Musterstadt", "E-Mail": "a@example.org"})
+        assert failed.value.code == "field-not-found" and failed.value.field == "E-Mail"
+
+        bot = make_bot(release)
+        report = bot.check()
+        assert report.unreachable() == {}, report.summary()
+        assert report.missing() == {"Neuer Steuerpflichtiger": ["E-Mail"]}, report.summary()
+        with pytest.raises(CanaryFailed) as stopped:
+            canary.fn(bot, _SYSTEM)
+        assert "Neuer Steuerpflichtiger: E-Mail" in stopped.value.message
+        assert "nicht erreichbar" not in stopped.value.message
+        bot.close()
+
+
+def test_field_found_twice_is_missing_not_ok(steuer: Any, make_bot: Any) -> None:
+    """A release adds a second address block: "Ort" twice, which a one-call form cannot pick."""
+    bot = make_bot(steuer)
+
+    def two_places(route: Route) -> None:
+        response = route.fetch()
+        row = re.search(
+            r'<div class="row">\n<label for="[^"]*">Ort</label>.*?</div>', response.text(), re.S
+        )
+        assert row is not None
+        second = re.sub(r'(id|for|name)="([^"]*)"', r'\1="\2_post"', row.group(0))
+        body = response.text().replace(row.group(0), row.group(0) + "\n" + second)
+        route.fulfill(response=response, body=body)
+
+    bot.page.route(re.compile(r"/steuerpflichtige/neu$"), two_places)
+    report = bot.check()
+    assert report.unreachable() == {}, report.summary()
+    assert report.missing() == {"Neuer Steuerpflichtiger": ["Ort"]}, report.summary()

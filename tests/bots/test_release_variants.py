@@ -3,9 +3,9 @@
 Each variant is the real sandbox behind an HTML-rewriting proxy (tests/fixtures/reskin.py):
 renamed ids and reordered rows, labels no longer linked to their inputs but in a table cell
 beside them, button texts with a colon or in capitals, table headers with a colon or in
-capitals. The bot logs in, registers a dog and
-its canary finds every screen intact; a control check shows that the old exact locators would
-indeed have failed on the variant.
+capitals, a blocking notice titled "HINWEIS" with the button "OK:" and no accessible name. The
+bot logs in, registers a dog and its canary finds every screen intact; a control check shows
+that the old exact locators would indeed have failed on the variant.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 from bots.steuer import SteuerBot
 from bots.steuer.pages import (
@@ -112,6 +112,36 @@ def test_table_headers_with_colons_and_capitals_read_as_before(
         again = bot.register(app)
         assert not again.created and again.aktenzeichen == reg.aktenzeichen
         assert again.tax_amount == reg.tax_amount
+        report = bot.check()
+        assert report.ok, report.summary()
+        bot.close()
+
+
+def test_notice_in_capitals_and_without_its_name_is_clicked_away(
+    steuer_faults: Any, make_bot: MakeBot, page: Page
+) -> None:
+    """Every screen shows the release's notice; the bot clicks it away wherever it blocks."""
+    steuer_faults.set_faults(modal_rate=1.0)
+    with serve_reskin(steuer_faults, "notice") as release:
+        page.goto(f"{release.base_url}/login")
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_role("heading", name="HINWEIS", exact=True)).to_be_visible()
+        expect(dialog.get_by_role("button", name="OK:", exact=True)).to_be_visible()
+        # The handler's old exact locators miss it: no accessible name, no button "OK".
+        assert page.get_by_role("dialog", name="Hinweis").count() == 0
+        assert page.get_by_role("button", name="OK", exact=True).count() == 0
+        release.changed.clear()
+
+        bot = make_bot(release)
+        app = make_application(breed="DACK", insurance=True)
+        reg = bot.register(app)
+        assert reg.created and reg.tax_amount == Decimal("120.00")
+        [case] = [c for c in steuer_faults.export()["cases"] if c["fremdreferenz"] == app.reference]
+        assert case["aktenzeichen"] == reg.aktenzeichen
+        # The notice met the bot on the login, the taxpayer and the case screens.
+        screens = {path.split("/")[1] for path in release.changed}
+        assert {"login", "steuerpflichtige", "faelle"} <= screens, release.changed
+
         report = bot.check()
         assert report.ok, report.summary()
         bot.close()
