@@ -80,14 +80,13 @@ def _sent_today(services: Services, today: str) -> bool:
         return False
 
 
-def notify_admins(services: Services, held: Sequence[HeldItem], now: datetime) -> bool:
-    """Mail the admins about the held items older than the setting, once a day.
+def notify_admins(services: Services, overdue: Sequence[HeldItem], now: datetime) -> bool:
+    """Mail the admins about `overdue` (held items older than the setting), once a day.
 
     Returns:
         True if a mail went out (none: nothing overdue, no address, already sent today, or
         the mail server refused; the last is logged and tried again on the next run).
     """
-    overdue = _overdue(held, now, services.settings.watch_after_days)
     to = services.settings.admin_email
     if not overdue:
         return False
@@ -142,4 +141,4 @@ def watch(services: Services, held: Sequence[HeldItem], now: datetime | None = N
     )
     if held:
         log.warning("items held at source", process=name, held=len(held), overdue=len(overdue))
-    return notify_admins(services, held, now)
+    return notify_admins(services, overdue, now)
